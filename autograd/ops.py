@@ -1,0 +1,267 @@
+"""Every operation in one place: its forward value and its local derivatives, side by side.
+
+An :class:`Op` pairs two plain functions:
+
+``forward(xs, param) -> float``
+    the result, computed on floats. It is the one place that checks the op's domain and raises a
+    ``ValueError`` naming the op, the offending input and what is accepted.
+
+``local(m, out, xs, param) -> tuple``
+    d(out)/d(x) for each input ``x``, in input order. The rule is written with ordinary arithmetic on
+    ``out`` and ``xs`` plus the few functions of the math namespace ``m`` (``m.log``, ``m.step``,
+    ``m.softmax``), so the *same* rule evaluates on floats (:data:`FLOATS`, every forward pass) and on
+    Values (``create_graph=True``, where the derivatives must themselves be differentiable).
+
+``param`` is the op's fixed parameter (the exponent of ``x ** 2``, the output index of a softmax
+component), or ``None``. Ops never hold Values, so recording one creates no reference cycle.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation: a display name, a float forward function and a generic derivative rule."""
+
+    name: str
+    forward: Callable[[tuple[float, ...], Any], float]
+    local: Callable[[Any, Any, Sequence[Any], Any], tuple[Any, ...]]
+    param: Any = None
+    # True where finite inputs can still give an infinite derivative (1/x near 0, x**n): the
+    # engine then checks the evaluated derivatives, a cost the other ops do not pay.
+    checks_local: bool = False
+
+
+# --- the math namespace for floats ---------------------------------------------------------------
+
+
+def softmax_floats(xs: Sequence[float]) -> list[float]:
+    """Softmax of floats with the maximum subtracted first, so logits of 1000 do not overflow."""
+    top = max(xs)
+    exps = [math.exp(x - top) for x in xs]
+    total = builtins.sum(exps)
+    return [e / total for e in exps]
+
+
+class FloatMath:
+    """The functions derivative rules may call, evaluated on floats."""
+
+    log = staticmethod(math.log)
+    softmax = staticmethod(softmax_floats)
+
+    @staticmethod
+    def step(x: float) -> float:
+        """Derivative of relu: 1 for x > 0, else 0 (0 at the kink, as PyTorch does)."""
+        return 1.0 if x > 0.0 else 0.0
+
+
+FLOATS = FloatMath()
+
+
+# --- domain checks --------------------------------------------------------------------------------
+
+
+def _finite(name: str, out: float, xs: Sequence[float]) -> float:
+    """Return ``out`` or raise: the engine never records a NaN or an infinity (see README, 'Policy')."""
+    if math.isfinite(out):
+        return out
+    args = ", ".join(repr(x) for x in xs)
+    raise ValueError(f"{name}({args}) overflows a float (result {out}); inputs must keep it finite")
+
+
+def _overflow(name: str, xs: Sequence[float]) -> ValueError:
+    args = ", ".join(repr(x) for x in xs)
+    return ValueError(f"{name}({args}) overflows a float; inputs must keep the result finite")
+
+
+def local_floats(op: Op, out: float, xs: tuple[float, ...]) -> tuple[float, ...]:
+    """Evaluate ``op``'s derivative rule on floats, refusing a derivative that is not finite."""
+    if not op.checks_local:
+        return op.local(FLOATS, out, xs, op.param)
+    try:
+        grads = op.local(FLOATS, out, xs, op.param)
+    except (OverflowError, ZeroDivisionError):
+        grads = (math.inf,)
+    if all(map(math.isfinite, grads)):
+        return grads
+    args = ", ".join(repr(x) for x in xs)
+    raise ValueError(f"the derivative of {op.name} at ({args}) overflows a float; move the input away from there")
+
+
+# --- arithmetic -----------------------------------------------------------------------------------
+
+
+def _add(xs: tuple[float, ...], p: Any) -> float:
+    return _finite("add", xs[0] + xs[1], xs)
+
+
+def _sub(xs: tuple[float, ...], p: Any) -> float:
+    return _finite("sub", xs[0] - xs[1], xs)
+
+
+def _mul(xs: tuple[float, ...], p: Any) -> float:
+    return _finite("mul", xs[0] * xs[1], xs)
+
+
+def _div(xs: tuple[float, ...], p: Any) -> float:
+    x, y = xs
+    if y == 0.0:
+        raise ZeroDivisionError(f"division by a Value that is zero: {x!r} / {y!r}; the divisor must be non-zero")
+    return _finite("div", x / y, xs)
+
+
+def _neg(xs: tuple[float, ...], p: Any) -> float:
+    return -xs[0]
+
+
+def _pow_const(xs: tuple[float, ...], n: float) -> float:
+    (x,) = xs
+    if x < 0.0 and not n.is_integer():
+        raise ValueError(
+            f"a negative base to a non-integer power has no real value: {x!r} ** {n!r}; "
+            "use a non-negative base or an integer exponent"
+        )
+    if x == 0.0 and n < 1.0 and n != 0.0:
+        raise ValueError(
+            f"{x!r} ** {n!r}: the power or its derivative is infinite at 0 for exponents below 1; "
+            "accepted: a non-zero base, or an exponent of 0 or at least 1"
+        )
+    try:
+        return _finite("pow", x**n, xs)
+    except OverflowError:
+        raise _overflow("pow", (x, n)) from None
+
+
+def _pow(xs: tuple[float, ...], p: Any) -> float:
+    x, y = xs
+    if x <= 0.0:
+        raise ValueError(
+            f"a Value exponent needs a positive base (d/dy x**y = x**y * log x): got {x!r} ** {y!r}; "
+            "for a base <= 0 raise to a plain number instead (x ** 2, not x ** Value(2))"
+        )
+    try:
+        return _finite("pow", x**y, xs)
+    except OverflowError:
+        raise _overflow("pow", xs) from None
+
+
+OP_ADD = Op("+", _add, lambda m, out, xs, p: (1.0, 1.0))
+OP_SUB = Op("-", _sub, lambda m, out, xs, p: (1.0, -1.0))
+OP_MUL = Op("*", _mul, lambda m, out, xs, p: (xs[1], xs[0]))
+OP_DIV = Op("/", _div, lambda m, out, xs, p: (1.0 / xs[1], -out / xs[1]), checks_local=True)
+OP_NEG = Op("neg", _neg, lambda m, out, xs, p: (-1.0,))
+# x ** y with a Value exponent y: both partials.
+OP_POW = Op(
+    "**", _pow, lambda m, out, xs, p: (xs[1] * xs[0] ** (xs[1] - 1.0), out * m.log(xs[0])), checks_local=True
+)
+
+
+def _pow_const_local(m: Any, out: Any, xs: Sequence[Any], n: float) -> tuple[Any, ...]:
+    # n == 0 is special-cased so that x == 0 does not evaluate 0 ** -1.
+    return (n * xs[0] ** (n - 1.0),) if n != 0.0 else (0.0,)
+
+
+@lru_cache(maxsize=256)
+def op_pow_const(n: float) -> Op:
+    """The op ``x ** n`` for a fixed number ``n`` (one shared Op per exponent)."""
+    return Op(f"**{n:g}", _pow_const, _pow_const_local, n, checks_local=True)
+
+
+# --- elementary functions -------------------------------------------------------------------------
+
+
+def _exp(xs: tuple[float, ...], p: Any) -> float:
+    try:
+        return math.exp(xs[0])
+    except OverflowError:
+        raise ValueError(f"exp({xs[0]!r}) overflows a float; exp accepts inputs up to about 709.78") from None
+
+
+def _log(xs: tuple[float, ...], p: Any) -> float:
+    (x,) = xs
+    if x <= 0.0:
+        raise ValueError(f"log({x!r}) is undefined; log accepts positive numbers only")
+    return math.log(x)
+
+
+def _tanh(xs: tuple[float, ...], p: Any) -> float:
+    return math.tanh(xs[0])
+
+
+def _sigmoid(xs: tuple[float, ...], p: Any) -> float:
+    # Two branches so that exp never overflows: for x < 0 use e^x / (1 + e^x).
+    x = xs[0]
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _relu(xs: tuple[float, ...], p: Any) -> float:
+    return xs[0] if xs[0] > 0.0 else 0.0
+
+
+OP_EXP = Op("exp", _exp, lambda m, out, xs, p: (out,))
+OP_LOG = Op("log", _log, lambda m, out, xs, p: (1.0 / xs[0],), checks_local=True)
+OP_TANH = Op("tanh", _tanh, lambda m, out, xs, p: (1.0 - out * out,))
+OP_SIGMOID = Op("sigmoid", _sigmoid, lambda m, out, xs, p: (out * (1.0 - out),))
+OP_RELU = Op("relu", _relu, lambda m, out, xs, p: (m.step(xs[0]),))
+
+
+# --- n-ary ops: one node for a whole sum, dot product, softmax component or log-sum-exp ----------
+
+
+def _sum(xs: tuple[float, ...], p: Any) -> float:
+    return _finite("sum", builtins.sum(xs), xs)
+
+
+def _dot(xs: tuple[float, ...], n: int) -> float:
+    # Inputs are laid out (w_1..w_n, x_1..x_n[, b]); an odd length means a bias comes last.
+    total = builtins.sum(map(float.__mul__, xs[:n], xs[n : 2 * n]))
+    if len(xs) > 2 * n:
+        total += xs[-1]
+    return _finite("dot", total, xs)
+
+
+def _dot_local(m: Any, out: Any, xs: Sequence[Any], n: int) -> tuple[Any, ...]:
+    # d/dw_i = x_i, d/dx_i = w_i, d/db = 1: the tutorial's "d h1_in / d W = x".
+    bias = (1.0,) if len(xs) > 2 * n else ()
+    return (*xs[n : 2 * n], *xs[:n], *bias)
+
+
+def _softmax_component(xs: tuple[float, ...], a: int) -> float:
+    return softmax_floats(xs)[a]
+
+
+def _softmax_local(m: Any, out: Any, xs: Sequence[Any], a: int) -> tuple[Any, ...]:
+    # The full Jacobian row d o_a / d z_b = o_a * (delta_ab - o_b), off-diagonal terms included.
+    probs = m.softmax(xs)
+    return tuple(out * ((1.0 if b == a else 0.0) - probs[b]) for b in range(len(xs)))
+
+
+def _logsumexp(xs: tuple[float, ...], p: Any) -> float:
+    top = max(xs)
+    return top + math.log(builtins.sum(math.exp(x - top) for x in xs))
+
+
+OP_SUM = Op("sum", _sum, lambda m, out, xs, p: (1.0,) * len(xs))
+OP_LOGSUMEXP = Op("logsumexp", _logsumexp, lambda m, out, xs, p: tuple(m.softmax(xs)))
+
+
+@lru_cache(maxsize=1024)
+def op_dot(n: int) -> Op:
+    """The op ``sum(w_i * x_i) (+ b)`` over ``n`` weight/input pairs."""
+    return Op("dot", _dot, _dot_local, n)
+
+
+@lru_cache(maxsize=1024)
+def op_softmax(a: int) -> Op:
+    """The op giving component ``a`` of the softmax of all its inputs."""
+    return Op("softmax", _softmax_component, _softmax_local, a)

@@ -1,0 +1,261 @@
+"""`Value`: one scalar node of a computation graph, and the functions that build graphs of them.
+
+A Value holds a float (``data``), the gradient backward() accumulates into it (``grad``) and the
+record of how it was made: ``op`` (the operation's name), ``inputs`` (the Values it was computed
+from) and ``local_grads`` (d(self)/d(input) for each input, evaluated when it was computed).
+Operators are thin: each names an :class:`~autograd.ops.Op` and calls :func:`apply`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Union
+
+from . import ops
+from .ops import Op
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+
+class _GradMode:
+    """Whether operations record a graph. Module state, switched by ``no_grad``; not thread-local."""
+
+    enabled = True
+
+
+def as_float(x: Any, what: str = "Value data") -> float:
+    """Convert an accepted number to float, or raise naming what was passed and what is accepted.
+
+    Accepted: int, float and any other real number type (numpy scalars, Fraction). Rejected:
+    ``bool`` (a flag passed as a number is almost always a mistake; write 1.0 or 0.0), strings,
+    None, containers, and NaN or infinity (chainrule keeps every recorded number finite).
+    """
+    if type(x) is float:
+        f = x
+    elif isinstance(x, bool) or type(x).__name__ == "bool_":  # numpy.bool_ is no Real, but say why
+        raise TypeError(f"{what} must be a real number, not a bool ({x!r}); write 1.0 or 0.0 instead")
+    elif isinstance(x, numbers.Real):
+        f = float(x)
+    elif isinstance(x, Value):
+        raise TypeError(f"{what} must be a number, not a Value ({x!r}); use the Value itself or .detach()")
+    else:
+        raise TypeError(
+            f"{what} must be a real number (int, float or numpy scalar), not {type(x).__name__}: {x!r}"
+        )
+    if not math.isfinite(f):
+        raise ValueError(f"{what} must be finite, got {f!r}; chainrule rejects NaN and infinity at the boundary")
+    return f
+
+
+class Value:
+    """A scalar with the record of how it was computed.
+
+    >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+    >>> c = a * b
+    >>> c.local_grads            # d c/d a = b, d c/d b = a
+    (-3.0, 2.0)
+    >>> c.backward(); a.grad, b.grad
+    (-3.0, 2.0)
+    """
+
+    __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_op", "_hooks", "__weakref__")
+
+    data: float
+    grad: float
+    inputs: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+    label: str
+    _op: Op | None
+    _hooks: list[Callable[[float], float | None]] | None
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        self.data = as_float(data)
+        self.grad = 0.0
+        self.inputs = ()
+        self.local_grads = ()
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, not {type(label).__name__}: {label!r}")
+        self.label = label
+        self._op = None
+        self._hooks = None
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that made this Value; ``""`` for a leaf."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a Value made by the user (or under ``no_grad``), not by an operation."""
+        return not self.inputs
+
+    def __repr__(self) -> str:
+        extra = (f", op={self.op!r}" if self._op is not None else "") + (f", label={self.label!r}" if self.label else "")
+        return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+
+    # --- operators: each one line, naming its Op -------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return apply(ops.OP_ADD, self, _operand(other))
+
+    def __radd__(self, other: Operand) -> Value:
+        return apply(ops.OP_ADD, _operand(other), self)
+
+    def __sub__(self, other: Operand) -> Value:
+        return apply(ops.OP_SUB, self, _operand(other))
+
+    def __rsub__(self, other: Operand) -> Value:
+        return apply(ops.OP_SUB, _operand(other), self)
+
+    def __mul__(self, other: Operand) -> Value:
+        return apply(ops.OP_MUL, self, _operand(other))
+
+    def __rmul__(self, other: Operand) -> Value:
+        return apply(ops.OP_MUL, _operand(other), self)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return apply(ops.OP_DIV, self, _operand(other))
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return apply(ops.OP_DIV, _operand(other), self)
+
+    def __pow__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return apply(ops.OP_POW, self, other)
+        return apply(ops.op_pow_const(as_float(other, "an exponent")), self)
+
+    def __rpow__(self, other: Operand) -> Value:
+        return apply(ops.OP_POW, _operand(other), self)
+
+    def __neg__(self) -> Value:
+        return apply(ops.OP_NEG, self)
+
+    def exp(self) -> Value:
+        """e ** self."""
+        return apply(ops.OP_EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm; needs a positive Value."""
+        return apply(ops.OP_LOG, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return apply(ops.OP_TANH, self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self), computed without overflow for any finite input."""
+        return apply(ops.OP_SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(0, self); its derivative at 0 is taken as 0."""
+        return apply(ops.OP_RELU, self)
+
+    # --- graph-level conveniences (defined in backward.py, bound here for discoverability) -------
+
+    def backward(self, *, create_graph: bool = False) -> None:
+        """Add d(self)/d(node) to ``node.grad`` for every node of self's graph (see :func:`autograd.backward`)."""
+        from .backward import backward
+
+        backward(self, create_graph=create_graph)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut off from this graph."""
+        return Value(self.data, self.label)
+
+    def register_hook(self, hook: Callable[[float], float | None]) -> HookHandle:
+        """Call ``hook(grad)`` with the gradient arriving here during each backward pass.
+
+        If the hook returns a number, that number replaces the gradient before it flows on to this
+        Value's inputs (and is what is added to ``self.grad``). Returns a handle whose ``remove()``
+        unregisters the hook.
+        """
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, taking the gradient (a float); got {hook!r}")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return HookHandle(self, hook)
+
+
+class HookHandle:
+    """Returned by :meth:`Value.register_hook`; ``remove()`` takes the hook off again."""
+
+    __slots__ = ("_value", "_hook")
+
+    def __init__(self, value: Value, hook: Callable[[float], float | None]) -> None:
+        self._value: Value | None = value
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Unregister the hook; calling it twice is harmless."""
+        value, self._value = self._value, None
+        if value is not None and value._hooks is not None:
+            value._hooks = [h for h in value._hooks if h is not self._hook] or None
+
+
+def _operand(x: Operand) -> Value:
+    """A Value as is; a plain number wrapped as a constant leaf; anything else is refused."""
+    if isinstance(x, Value):
+        return x
+    return Value(as_float(x, "an operand combined with a Value"))
+
+
+def apply(op: Op, *inputs: Value) -> Value:
+    """Compute ``op`` on the inputs' data and, when grad mode is on, record the graph edge data."""
+    xs = tuple([v.data for v in inputs])
+    out = Value.__new__(Value)
+    out.data = data = op.forward(xs, op.param)
+    out.grad = 0.0
+    out.label = ""
+    out._hooks = None
+    if _GradMode.enabled:
+        out.inputs = inputs
+        out.local_grads = ops.local_floats(op, data, xs)
+        out._op = op
+    else:
+        out.inputs = ()
+        out.local_grads = ()
+        out._op = None
+    return out
+
+
+def _values(values: Iterable[Operand], what: str) -> tuple[Value, ...]:
+    try:
+        items = tuple(values)
+    except TypeError:
+        raise TypeError(f"{what} takes an iterable of Values or numbers, not {type(values).__name__}") from None
+    if not items:
+        raise ValueError(f"{what} needs at least one Value, got an empty sequence")
+    return tuple(_operand(v) for v in items)
+
+
+def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - read as autograd.sum
+    """One node for a whole sum: its inputs are all the terms, each with local derivative 1."""
+    return apply(ops.OP_SUM, *_values(values, "sum"))
+
+
+def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
+    """One node for ``sum(w_i * x_i) (+ bias)``: local derivatives ``x_i`` for ``w_i``, ``w_i`` for ``x_i``.
+
+    This is a neuron's weighted input (the tutorial's ``h1_in``) as a single node.
+    """
+    ws, xs = _values(weights, "dot weights"), _values(inputs, "dot inputs")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot needs as many weights as inputs; got {len(ws)} weights and {len(xs)} inputs")
+    extra = () if bias is None else (_operand(bias),)
+    return apply(ops.op_dot(len(ws)), *ws, *xs, *extra)
+
+
+def softmax(values: Iterable[Operand]) -> list[Value]:
+    """Softmax across ``values``: output ``a`` is one node whose inputs are *all* the values,
+    with local derivatives the full Jacobian row ``o_a * (delta_ab - o_b)``."""
+    zs = _values(values, "softmax")
+    return [apply(ops.op_softmax(a), *zs) for a in range(len(zs))]
+
+
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """``log(sum(exp(v)))`` computed stably (max subtracted); its local derivatives are the softmax."""
+    return apply(ops.OP_LOGSUMEXP, *_values(values, "logsumexp"))
