@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from . import ops
 from .ops import Op
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Operand: TypeAlias = "Value | int | float"
 
 
 class _GradMode:
@@ -93,7 +92,8 @@ class Value:
         return not self.inputs
 
     def __repr__(self) -> str:
-        extra = (f", op={self.op!r}" if self._op is not None else "") + (f", label={self.label!r}" if self.label else "")
+        extra = f", op={self.op!r}" if self._op is not None else ""
+        extra += f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     # --- operators: each one line, naming its Op -------------------------------------------------
@@ -232,7 +232,7 @@ def _values(values: Iterable[Operand], what: str) -> tuple[Value, ...]:
     return tuple(_operand(v) for v in items)
 
 
-def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - read as autograd.sum
+def sum(values: Iterable[Operand]) -> Value:
     """One node for a whole sum: its inputs are all the terms, each with local derivative 1."""
     return apply(ops.OP_SUM, *_values(values, "sum"))
 
