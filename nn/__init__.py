@@ -1,0 +1,39 @@
+"""chainrule's neural-network layer on top of the engine: modules, losses, optimisers, the tutorial.
+
+>>> import nn
+>>> model = nn.tutorial.network()
+>>> out = model(nn.tutorial.INPUT)
+>>> loss = nn.binary_cross_entropy(out, nn.tutorial.TARGET)
+>>> loss.backward()
+>>> round(model.layers[2].neurons[0].w[0].grad, 6)     # dE/dW_kl[0][0]
+-0.3419
+"""
+
+from . import functional, init, losses, optim, tutorial
+from .functional import ACTIVATIONS, log_softmax, softmax
+from .losses import batch_mean, binary_cross_entropy, cross_entropy, cross_entropy_with_logits, mse
+from .modules import MLP, Layer, Module, Neuron
+from .optim import SGD, Adam, Optimizer
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "SGD",
+    "Adam",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "batch_mean",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "cross_entropy_with_logits",
+    "functional",
+    "init",
+    "log_softmax",
+    "losses",
+    "mse",
+    "optim",
+    "softmax",
+    "tutorial",
+]

@@ -1,0 +1,151 @@
+"""Loss functions, built from engine ops so their derivatives appear in the graph.
+
+- :func:`binary_cross_entropy`: the tutorial's loss exactly as it writes it,
+  ``E = -(1/n) * sum(y*log(o) + (1-y)*log(1-o))`` over the ``n`` outputs.
+- :func:`cross_entropy`: categorical cross-entropy on probabilities, ``E = -sum(y*log(o))``.
+- :func:`cross_entropy_with_logits`: the same from pre-softmax logits, computed stably as
+  ``logsumexp(z) * sum(y) - sum(y*z)`` (no ``log`` of a rounded-to-zero probability).
+- :func:`mse`: mean squared error, for regression heads.
+- :func:`batch_mean`: any of these averaged over a batch of examples.
+
+Terms whose target coefficient is exactly zero are left out of the graph: they contribute nothing
+to the value or the gradient, and leaving them out keeps ``0*log(0)`` from raising for a saturated
+output (the usual convention ``0*log 0 = 0``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import autograd
+from autograd import Value
+from autograd.value import as_float
+
+Loss = Callable[[Sequence[Any], Sequence[Any]], Value]
+
+
+def _pair(outputs: Sequence[Any], targets: Sequence[float], who: str) -> tuple[list[Value], list[float]]:
+    """Check lengths and target range; wrap numeric outputs as leaves. Never mutates the inputs."""
+    for what, seq in (("outputs", outputs), ("targets", targets)):
+        if isinstance(seq, Value | str | bytes) or not isinstance(seq, Sequence):
+            raise TypeError(f"{who} takes {what} as a list, not {type(seq).__name__}: {seq!r}")
+    if len(outputs) != len(targets):
+        raise ValueError(f"{who}: got {len(outputs)} outputs but {len(targets)} targets; they must match one to one")
+    if not outputs:
+        raise ValueError(f"{who} needs at least one output")
+    os = [o if isinstance(o, Value) else Value(as_float(o, f"{who} outputs[{a}]")) for a, o in enumerate(outputs)]
+    ys = [as_float(y, f"{who} targets[{a}]") for a, y in enumerate(targets)]
+    return os, ys
+
+
+def _check_unit(ys: list[float], who: str) -> None:
+    for a, y in enumerate(ys):
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"{who}: targets[{a}] = {y!r} is outside [0, 1]; targets are probabilities")
+
+
+def _check_prob(o: Value, y: float, a: int, who: str) -> None:
+    """``o`` must be a probability whose logs in the loss exist: o > 0 where y > 0, o < 1 where y < 1."""
+    low_ok = o.data > 0.0 if y > 0.0 else o.data >= 0.0
+    high_ok = o.data < 1.0 if y < 1.0 else o.data <= 1.0
+    if not (low_ok and high_ok):
+        raise ValueError(
+            f"{who}: outputs[{a}] = {o.data!r} (target {y!r}) must be a probability in [0, 1], and strictly "
+            "inside wherever a log of it is taken; use a sigmoid/softmax output (or cross_entropy_with_logits "
+            "on the raw scores)"
+        )
+
+
+def binary_cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Value:
+    """The tutorial's loss: ``E = -(1/n) * sum_a (y_a*log(o_a) + (1-y_a)*log(1-o_a))``.
+
+    ``outputs`` are probabilities (Values or numbers) and ``targets`` numbers in ``[0, 1]``, one per
+    output. Each output's term is one ``+`` of ``y*log(o)`` and ``(1-y)*log(1-o)`` (a zero-coefficient
+    half is omitted), the terms are one ``sum`` node, and ``E`` is that times ``-1/n``.
+    """
+    who = "binary_cross_entropy"
+    os, ys = _pair(outputs, targets, who)
+    _check_unit(ys, who)
+    terms = []
+    for a, (o, y) in enumerate(zip(os, ys)):
+        _check_prob(o, y, a, who)
+        parts = []
+        if y != 0.0:
+            parts.append(o.log() if y == 1.0 else y * o.log())
+        if y != 1.0:
+            parts.append((1.0 - o).log() if y == 0.0 else (1.0 - y) * (1.0 - o).log())
+        terms.append(parts[0] if len(parts) == 1 else parts[0] + parts[1])
+    return autograd.sum(terms) * (-1.0 / len(terms))
+
+
+def cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Value:
+    """Categorical cross-entropy on probabilities: ``E = -sum_a y_a*log(o_a)``.
+
+    ``targets`` is a distribution over the classes (one-hot for a single label); each entry must be
+    in ``[0, 1]``. Only classes with ``y_a > 0`` enter the graph.
+    """
+    who = "cross_entropy"
+    os, ys = _pair(outputs, targets, who)
+    _check_unit(ys, who)
+    terms = []
+    for a, (o, y) in enumerate(zip(os, ys)):
+        _check_prob(o, 1.0 if y > 0.0 else 0.0, a, who)
+        if y != 0.0:
+            terms.append(o.log() if y == 1.0 else y * o.log())
+    if not terms:
+        raise ValueError(f"{who}: every target is 0; a categorical target needs some probability mass")
+    return -(terms[0] if len(terms) == 1 else autograd.sum(terms))
+
+
+def cross_entropy_with_logits(logits: Sequence[Any], targets: Sequence[float]) -> Value:
+    """Categorical cross-entropy of ``softmax(logits)``, computed stably from the logits.
+
+    ``-sum_a y_a*log(softmax(z)_a) = sum(y)*logsumexp(z) - sum_a y_a*z_a``; ``logsumexp`` subtracts
+    the maximum, so logits of 1000 are fine. Equals ``cross_entropy(softmax(z), y)`` where that exists.
+    """
+    who = "cross_entropy_with_logits"
+    zs, ys = _pair(logits, targets, who)
+    _check_unit(ys, who)
+    mass = math.fsum(ys)
+    if mass == 0.0:
+        raise ValueError(f"{who}: every target is 0; a categorical target needs some probability mass")
+    lse = autograd.logsumexp(zs)
+    lead = lse if mass == 1.0 else lse * mass
+    return lead - autograd.dot(ys, zs)
+
+
+def mse(outputs: Sequence[Any], targets: Sequence[float]) -> Value:
+    """Mean squared error ``(1/n) * sum_a (o_a - y_a)**2`` (targets may be any finite numbers)."""
+    os, ys = _pair(outputs, targets, "mse")
+    return autograd.sum([(o - y) ** 2 for o, y in zip(os, ys)]) * (1.0 / len(os))
+
+
+def batch_mean(loss: Loss, outputs: Sequence[Sequence[Any]], targets: Sequence[Sequence[float]]) -> Value:
+    """``loss`` averaged over a batch: ``(1/m) * sum_e loss(outputs[e], targets[e])`` for ``m`` examples.
+
+    Its gradient is the mean of the per-example gradients (the tutorial's "just average everything").
+    """
+    if isinstance(outputs, Value | str) or not isinstance(outputs, Sequence):
+        raise TypeError(f"batch_mean takes a list of per-example outputs, not {type(outputs).__name__}")
+    if isinstance(targets, str) or not isinstance(targets, Sequence):
+        raise TypeError(f"batch_mean takes a list of per-example targets, not {type(targets).__name__}")
+    if len(outputs) != len(targets):
+        raise ValueError(f"batch_mean: got {len(outputs)} examples' outputs but {len(targets)} targets")
+    if not outputs:
+        raise ValueError("batch_mean needs at least one example")
+    losses = [loss(o, y) for o, y in zip(outputs, targets)]
+    if len(losses) == 1:
+        return losses[0]
+    return autograd.sum(losses) * (1.0 / len(losses))
+
+
+LOSSES: dict[str, Loss] = {
+    "tutorial": binary_cross_entropy,
+    "binary_cross_entropy": binary_cross_entropy,
+    "categorical": cross_entropy,
+    "cross_entropy": cross_entropy,
+    "mse": mse,
+}
+"""Losses on a model's outputs, by name (``tutorial`` is the tutorial's mean binary cross-entropy)."""

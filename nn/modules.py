@@ -1,0 +1,358 @@
+"""Neural-network building blocks on top of the engine: Module, Neuron, Layer, MLP.
+
+Weight layout follows the tutorial: a layer's matrix ``W[i][j]`` connects input ``i`` to neuron ``j``
+(row vector times matrix), so ``layer.neurons[j].w[i]`` *is* ``W[i][j]``. A neuron's weighted input
+``sum_i W[i][j] * x[i] + b[j]`` is ONE graph node (``autograd.dot``): the tutorial's ``h1_in``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import autograd
+from autograd import Value
+from autograd.value import as_float
+
+from . import functional as F
+from . import init as _init
+
+Matrix = list[list[float]]
+
+# Index letters for layer boundaries, as in the tutorial (inputs i, then j, k, l, ...); 'o' is skipped
+# because the tutorial's O names the outputs.
+_LETTERS = "ijklmnpqrstuvwxyz"
+
+
+def boundary_names(layer_index: int) -> tuple[str, str]:
+    """The index names of layer ``layer_index``'s input and output side: 0 -> ('i', 'j'), 1 -> ('j', 'k')."""
+    if layer_index + 1 < len(_LETTERS):
+        return _LETTERS[layer_index], _LETTERS[layer_index + 1]
+    return f"L{layer_index}", f"L{layer_index + 1}"
+
+
+def as_inputs(x: Any, n_in: int, who: str, name: str = "x") -> list[Value]:
+    """Check a layer's input (a sequence of numbers or Values, length ``n_in``) and wrap numbers as leaves."""
+    if isinstance(x, Value | str | bytes) or not isinstance(x, Iterable):
+        raise TypeError(f"{who} takes a list of {n_in} numbers or Values, not {type(x).__name__}: {x!r}")
+    items = list(x)
+    if len(items) != n_in:
+        raise ValueError(f"{who} expects {n_in} inputs, got {len(items)}")
+    return [v if isinstance(v, Value) else Value(as_float(v, f"input {name}[{i}]"), f"{name}[{i}]")
+            for i, v in enumerate(items)]
+
+
+class Module:
+    """Anything holding parameters: ``parameters()`` lists them, ``zero_grad()`` resets their gradients."""
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value, in a fixed order."""
+        return []
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(label, parameter)`` pairs, in the order of :meth:`parameters`."""
+        return [(p.label, p) for p in self.parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0 (before the next backward pass)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """One neuron: weights ``w`` (one Value per input), bias ``b``, and an element-wise activation.
+
+    ``neuron(x)`` builds ``activation(dot(w, x, b))``; the ``dot`` is a single graph node.
+    Softmax is not a per-neuron activation (it acts across a layer): use :class:`Layer` for it.
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float],
+        bias: float = 0.0,
+        *,
+        activation: str = "linear",
+        weight_labels: Sequence[str] | None = None,
+        bias_label: str = "b",
+    ) -> None:
+        weights = list(weights)
+        if not weights:
+            raise ValueError("a Neuron needs at least one weight (one per input)")
+        labels = list(weight_labels) if weight_labels is not None else [f"w[{i}]" for i in range(len(weights))]
+        if len(labels) != len(weights):
+            raise ValueError(f"got {len(labels)} weight labels for {len(weights)} weights")
+        self.w: list[Value] = [Value(as_float(v, f"weight {lab}"), lab) for v, lab in zip(weights, labels)]
+        self.b: Value = Value(as_float(bias, f"bias {bias_label}"), bias_label)
+        self.activation = F.check_activation(activation)
+
+    @property
+    def n_in(self) -> int:
+        """How many inputs the neuron takes."""
+        return len(self.w)
+
+    def pre_activation(self, x: Sequence[Value | float]) -> Value:
+        """The weighted input ``sum_i w[i] * x[i] + b`` as one ``dot`` node."""
+        return autograd.dot(self.w, as_inputs(x, self.n_in, "Neuron"), self.b)
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if self.activation == "softmax":
+            raise ValueError("softmax acts across a layer's outputs; a single Neuron cannot apply it (use Layer)")
+        return F.activate(self.activation, [self.pre_activation(x)])[0]
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron(n_in={self.n_in}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """A layer of neurons sharing one activation (``relu``, ``sigmoid``, ``tanh``, ``linear``, ``softmax``).
+
+    ``Layer(n_in, n_out, activation)`` initialises its weights from ``init`` (a scheme name, a number
+    for constant init, or a callable ``(n_in, n_out, rng) -> W``) using ``seed`` (an int or a
+    ``random.Random``); :meth:`from_matrices` builds one from given ``W`` and ``b``.
+
+    Parameters are labelled with the tutorial's index names, e.g. ``W_jk[2][1]`` and ``b_k[1]``
+    for ``names=("j", "k")``. With ``node_names=("h1_in", "h1_out")`` the forward pass also labels
+    the nodes it makes (``h1_in[0]``, ...), which the walkthrough and pictures use.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str = "linear",
+        *,
+        init: str | float | _init.Initializer = "auto",
+        bias: float = 0.0,
+        seed: int | random.Random | None = None,
+        names: tuple[str, str] = ("i", "j"),
+        node_names: tuple[str, str] | None = None,
+    ) -> None:
+        activation = F.check_activation(activation)
+        for what, n in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"Layer {what} must be a positive int, got {n!r}")
+        W = _init.resolve(init, activation)(n_in, n_out, _init.make_rng(seed))
+        self._build(W, [bias] * n_out, activation, names, node_names)
+
+    @classmethod
+    def from_matrices(
+        cls,
+        W: Sequence[Sequence[float]],
+        b: Sequence[float],
+        activation: str = "linear",
+        *,
+        names: tuple[str, str] = ("i", "j"),
+        node_names: tuple[str, str] | None = None,
+    ) -> Layer:
+        """A layer with weights ``W`` (``n_in`` rows, ``n_out`` columns; ``W[i][j]``: input i -> neuron j)
+        and biases ``b`` (``n_out`` numbers)."""
+        W_rows, b_list = _check_shapes(W, b)
+        layer = cls.__new__(cls)
+        layer._build(W_rows, b_list, F.check_activation(activation), names, node_names)
+        return layer
+
+    def _build(
+        self,
+        W: Sequence[Sequence[float]],
+        b: Sequence[float],
+        activation: str,
+        names: tuple[str, str],
+        node_names: tuple[str, str] | None,
+    ) -> None:
+        W, b = _check_shapes(W, b)
+        if not (isinstance(names, tuple) and len(names) == 2 and all(isinstance(s, str) for s in names)):
+            raise TypeError(f"names must be a pair of index names like ('i', 'j'), got {names!r}")
+        if node_names is not None and not (
+            isinstance(node_names, tuple) and len(node_names) == 2 and all(isinstance(s, str) for s in node_names)
+        ):
+            raise TypeError(f"node_names must be None or a pair like ('h1_in', 'h1_out'), got {node_names!r}")
+        src, dst = names
+        self.activation = activation
+        self.names = names
+        self.node_names = node_names
+        self.neurons: list[Neuron] = [
+            Neuron(
+                [W[i][j] for i in range(len(W))],
+                b[j],
+                activation="linear",
+                weight_labels=[f"W_{src}{dst}[{i}][{j}]" for i in range(len(W))],
+                bias_label=f"b_{dst}[{j}]",
+            )
+            for j in range(len(b))
+        ]
+
+    @property
+    def n_in(self) -> int:
+        """Inputs per neuron (rows of W)."""
+        return self.neurons[0].n_in
+
+    @property
+    def n_out(self) -> int:
+        """Number of neurons (columns of W)."""
+        return len(self.neurons)
+
+    def pre_activations(self, x: Sequence[Value | float]) -> list[Value]:
+        """Each neuron's weighted input (one ``dot`` node per neuron): the tutorial's ``h1_in``."""
+        xs = as_inputs(x, self.n_in, "Layer")
+        zs = [autograd.dot(n.w, xs, n.b) for n in self.neurons]
+        if self.node_names is not None:
+            for j, z in enumerate(zs):
+                z.label = f"{self.node_names[0]}[{j}]"
+        return zs
+
+    def activate(self, zs: Sequence[Value]) -> list[Value]:
+        """The layer's activation applied to its pre-activations: the tutorial's ``h1_out``."""
+        outs = F.activate(self.activation, zs)
+        if self.node_names is not None and self.activation != "linear":
+            for j, o in enumerate(outs):
+                o.label = f"{self.node_names[1]}[{j}]"
+        return outs
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return self.activate(self.pre_activations(x))
+
+    def parameters(self) -> list[Value]:
+        # Weights first, row by row as in W, then the biases: the order of the tutorial's matrices.
+        return [n.w[i] for i in range(self.n_in) for n in self.neurons] + [n.b for n in self.neurons]
+
+    def weights(self) -> Matrix:
+        """The weight matrix ``W`` (``W[i][j]`` = ``neurons[j].w[i].data``)."""
+        return [[n.w[i].data for n in self.neurons] for i in range(self.n_in)]
+
+    def biases(self) -> list[float]:
+        """The biases ``b[j]``."""
+        return [n.b.data for n in self.neurons]
+
+    def weight_grads(self) -> Matrix:
+        """``dE/dW[i][j]`` as a matrix shaped like :meth:`weights` (after a backward pass)."""
+        return [[_as_number(n.w[i].grad) for n in self.neurons] for i in range(self.n_in)]
+
+    def bias_grads(self) -> list[float]:
+        """``dE/db[j]`` (after a backward pass)."""
+        return [_as_number(n.b.grad) for n in self.neurons]
+
+    def load_matrices(self, W: Sequence[Sequence[float]], b: Sequence[float]) -> None:
+        """Overwrite the weights and biases in place (same shapes as this layer's)."""
+        W, b = _check_shapes(W, b)
+        if (len(W), len(b)) != (self.n_in, self.n_out):
+            raise ValueError(
+                f"this layer's W is {self.n_in}x{self.n_out} with {self.n_out} biases; "
+                f"got a {len(W)}x{len(b)} matrix and {len(b)} biases"
+            )
+        for j, n in enumerate(self.neurons):
+            for i in range(self.n_in):
+                n.w[i].data = W[i][j]
+            n.b.data = b[j]
+
+    def __repr__(self) -> str:
+        return f"Layer({self.n_in}, {self.n_out}, {self.activation!r})"
+
+
+class MLP(Module):
+    """A stack of layers: ``MLP(n_in, sizes, activations)``, one activation name per layer.
+
+    >>> model = MLP(2, [4, 1], ["relu", "linear"], seed=0)
+    >>> [round(v.data, 6) for v in model([1.0, -2.0])] == [round(v.data, 6) for v in model([1, -2])]
+    True
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        sizes: Sequence[int],
+        activations: Sequence[str],
+        *,
+        init: str | float | _init.Initializer = "auto",
+        bias: float = 0.0,
+        seed: int | random.Random | None = None,
+    ) -> None:
+        if isinstance(activations, str):
+            raise TypeError(f"activations takes one name per layer, e.g. [{activations!r}, ...]; got a single str")
+        sizes, activations = list(sizes), list(activations)
+        if not sizes:
+            raise ValueError("an MLP needs at least one layer size")
+        if len(sizes) != len(activations):
+            raise ValueError(f"got {len(sizes)} layer sizes but {len(activations)} activations; give one per layer")
+        rng = _init.make_rng(seed)
+        fan_in = [n_in, *sizes[:-1]]
+        self.layers: list[Layer] = [
+            Layer(a, b, act, init=init, bias=bias, seed=rng, names=boundary_names(k))
+            for k, (a, b, act) in enumerate(zip(fan_in, sizes, activations))
+        ]
+        self.input_name = "x"
+
+    @classmethod
+    def from_layers(cls, layers: Sequence[Layer], input_name: str = "x") -> MLP:
+        """An MLP made of the given layers (each layer's ``n_in`` must equal the previous ``n_out``)."""
+        layers = list(layers)
+        if not layers:
+            raise ValueError("an MLP needs at least one layer")
+        for k in range(1, len(layers)):
+            if layers[k].n_in != layers[k - 1].n_out:
+                raise ValueError(
+                    f"layer {k} takes {layers[k].n_in} inputs but layer {k - 1} gives {layers[k - 1].n_out} outputs"
+                )
+        model = cls.__new__(cls)
+        model.layers = layers
+        model.input_name = input_name
+        return model
+
+    @property
+    def n_in(self) -> int:
+        """Inputs the model takes."""
+        return self.layers[0].n_in
+
+    def trace(self, x: Sequence[Value | float]) -> list[tuple[list[Value], list[Value]]]:
+        """The forward pass, keeping every layer's ``(pre_activations, outputs)`` for inspection."""
+        h: list[Value] = as_inputs(x, self.n_in, "MLP", self.input_name)
+        steps = []
+        for layer in self.layers:
+            zs = layer.pre_activations(h)
+            h = layer.activate(zs)
+            steps.append((zs, h))
+        return steps
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        h: list[Value] = as_inputs(x, self.n_in, "MLP", self.input_name)
+        for layer in self.layers:
+            h = layer(h)
+        return h
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        sizes = [layer.n_out for layer in self.layers]
+        acts = [layer.activation for layer in self.layers]
+        return f"MLP({self.n_in}, {sizes}, {acts})"
+
+
+def _as_number(g: Any) -> float:
+    # After backward(create_graph=True) a gradient is a Value; the matrices report its number.
+    return g.data if isinstance(g, Value) else float(g)
+
+
+def _check_shapes(W: Sequence[Sequence[float]], b: Sequence[float]) -> tuple[Matrix, list[float]]:
+    """Validate ``W`` (n_in x n_out, rectangular, numbers) and ``b`` (n_out numbers); return float copies."""
+    if isinstance(W, str | bytes) or not isinstance(W, Sequence) or not W:
+        raise ValueError(f"W must be a non-empty list of rows (n_in rows of n_out numbers), got {W!r}")
+    rows = []
+    for i, row in enumerate(W):
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence):
+            raise ValueError(f"W[{i}] must be a row of numbers, got {row!r}")
+        rows.append([as_float(v, f"W[{i}][{j}]") for j, v in enumerate(row)])
+    n_out = len(rows[0])
+    if n_out == 0:
+        raise ValueError("W's rows must not be empty (one column per neuron)")
+    for i, row in enumerate(rows):
+        if len(row) != n_out:
+            raise ValueError(f"W must be rectangular: row 0 has {n_out} entries but row {i} has {len(row)}")
+    if isinstance(b, str | bytes) or not isinstance(b, Sequence):
+        raise ValueError(f"b must be a list of {n_out} numbers (one per neuron), got {b!r}")
+    if len(b) != n_out:
+        raise ValueError(f"b must have one entry per neuron (W has {n_out} columns), got {len(b)} biases")
+    return rows, [as_float(v, f"b[{j}]") for j, v in enumerate(b)]

@@ -1,0 +1,105 @@
+"""SGD and Adam: updates vs hand-written formulas, no graph recorded, clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import autograd
+import nn
+from autograd import Value
+
+
+def _quad(ws):
+    # f(w) = sum_i (i + 1) * (w_i - 1)^2, gradient 2 (i + 1) (w_i - 1)
+    return autograd.sum([(i + 1) * (w - 1.0) ** 2 for i, w in enumerate(ws)])
+
+
+def test_sgd_step():
+    ws = [Value(0.0), Value(3.0)]
+    _quad(ws).backward()
+    assert [w.grad for w in ws] == [-2.0, 8.0]
+    nn.SGD(ws, lr=0.1).step()
+    assert [w.data for w in ws] == pytest.approx([0.2, 2.2])
+    assert all(w.is_leaf for w in ws)
+
+
+def test_sgd_momentum_against_hand_written_recurrence():
+    ws = [Value(0.0), Value(3.0)]
+    opt = nn.SGD(ws, lr=0.05, momentum=0.9)
+    ref_w, ref_v = [0.0, 3.0], [0.0, 0.0]
+    for _ in range(5):
+        opt.zero_grad()
+        _quad(ws).backward()
+        opt.step()
+        g = [2 * (i + 1) * (w - 1.0) for i, w in enumerate(ref_w)]
+        ref_v = [0.9 * v + gi for v, gi in zip(ref_v, g)]
+        ref_w = [w - 0.05 * v for w, v in zip(ref_w, ref_v)]
+    assert [w.data for w in ws] == pytest.approx(ref_w, abs=1e-14)
+
+
+def test_adam_against_hand_written_formula():
+    ws = [Value(0.0), Value(3.0)]
+    opt = nn.Adam(ws, lr=0.1, betas=(0.8, 0.99), eps=1e-8)
+    w_ref, m, v = [0.0, 3.0], [0.0, 0.0], [0.0, 0.0]
+    for t in range(1, 6):
+        opt.zero_grad()
+        _quad(ws).backward()
+        opt.step()
+        g = [2 * (i + 1) * (w - 1.0) for i, w in enumerate(w_ref)]
+        m = [0.8 * a + 0.2 * b for a, b in zip(m, g)]
+        v = [0.99 * a + 0.01 * b * b for a, b in zip(v, g)]
+        w_ref = [w - 0.1 * (a / (1 - 0.8**t)) / (math.sqrt(b / (1 - 0.99**t)) + 1e-8) for w, a, b in zip(w_ref, m, v)]
+    assert [w.data for w in ws] == pytest.approx(w_ref, abs=1e-12)
+    # Adam's first step moves each parameter by about lr, whatever its gradient's size
+    fresh = [Value(0.0), Value(3.0)]
+    _quad(fresh).backward()
+    nn.Adam(fresh, lr=0.1).step()
+    assert [w.data for w in fresh] == pytest.approx([0.1, 2.9], abs=1e-6)
+
+
+@pytest.mark.parametrize("opt_cls", [nn.SGD, nn.Adam])
+def test_training_reduces_the_tutorial_loss(opt_cls):
+    model = nn.tutorial.network()
+    opt = opt_cls(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        E = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+        losses.append(E.data)
+        E.backward()
+        opt.step()
+    assert losses[-1] < 0.5 * losses[0]
+    assert all(p.is_leaf and p.grad != 0.0 for p in model.parameters())
+    opt.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_step_records_no_graph_and_accepts_value_gradients():
+    w = Value(2.0)
+    (w * w * w).backward(create_graph=True)
+    assert isinstance(w.grad, Value)
+    nn.SGD([w], lr=0.01).step()
+    assert type(w.data) is float and w.data == pytest.approx(2.0 - 0.01 * 12.0)
+    assert w.is_leaf and autograd.is_grad_enabled()
+
+
+def test_errors():
+    w = Value(1.0)
+    with pytest.raises(ValueError, match="empty"):
+        nn.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="appears twice"):
+        nn.SGD([w, w], lr=0.1)
+    with pytest.raises(ValueError, match="only leaf Values"):
+        nn.SGD([w * 2.0], lr=0.1)
+    with pytest.raises(ValueError, match="must be positive"):
+        nn.SGD([w], lr=0.0)
+    with pytest.raises(ValueError, match="momentum"):
+        nn.SGD([w], lr=0.1, momentum=1.0)
+    with pytest.raises(TypeError, match="not one Value"):
+        nn.SGD(w, lr=0.1)
+    with pytest.raises(TypeError, match="must be a Value"):
+        nn.Adam([1.0], lr=0.1)
+    with pytest.raises(ValueError, match="betas"):
+        nn.Adam([w], betas=(1.0, 0.9))
