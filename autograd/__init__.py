@@ -9,17 +9,27 @@
 """
 
 from .backward import backward, grad, is_grad_enabled, no_grad, topological_order, zero_grad
+from .check import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
+from .higher import NewtonStep, hessian, hessian_vector_product, newton_step
 from .value import HookHandle, Value, apply, dot, logsumexp, softmax, sum
 
 __all__ = [
+    "GradcheckError",
+    "GradcheckReport",
     "HookHandle",
+    "NewtonStep",
     "Value",
     "apply",
     "backward",
     "dot",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "hessian",
+    "hessian_vector_product",
     "is_grad_enabled",
     "logsumexp",
+    "newton_step",
     "no_grad",
     "softmax",
     "sum",

@@ -125,7 +125,7 @@ def _pow_const(xs: tuple[float, ...], n: float) -> float:
     (x,) = xs
     if x < 0.0 and not n.is_integer():
         raise ValueError(
-            f"a negative base to a non-integer power has no real value: {x!r} ** {n!r}; "
+            f"a negative base to a non-integer power has no real value: ({x!r}) ** {n!r}; "
             "use a non-negative base or an integer exponent"
         )
     if x == 0.0 and n < 1.0 and n != 0.0:
@@ -143,7 +143,7 @@ def _pow(xs: tuple[float, ...], p: Any) -> float:
     x, y = xs
     if x <= 0.0:
         raise ValueError(
-            f"a Value exponent needs a positive base (d/dy x**y = x**y * log x): got {x!r} ** {y!r}; "
+            f"a Value exponent needs a positive base (d/dy x**y = x**y * log x): got ({x!r}) ** {y!r}; "
             "for a base <= 0 raise to a plain number instead (x ** 2, not x ** Value(2))"
         )
     try:

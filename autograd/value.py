@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
@@ -37,7 +38,13 @@ def as_float(x: Any, what: str = "Value data") -> float:
     elif isinstance(x, bool) or type(x).__name__ == "bool_":  # numpy.bool_ is no Real, but say why
         raise TypeError(f"{what} must be a real number, not a bool ({x!r}); write 1.0 or 0.0 instead")
     elif isinstance(x, numbers.Real):
-        f = float(x)
+        try:
+            f = float(x)
+        except OverflowError:  # a huge int or Fraction: as non-finite as inf once it is a float
+            raise ValueError(
+                f"{what} must be finite, but this {type(x).__name__} is too large for a float "
+                "(magnitude above about 1.8e308)"
+            ) from None
     elif isinstance(x, Value):
         raise TypeError(f"{what} must be a number, not a Value ({x!r}); use the Value itself or .detach()")
     else:
@@ -68,7 +75,7 @@ class Value:
     local_grads: tuple[float, ...]
     label: str
     _op: Op | None
-    _hooks: list[Callable[[float], float | None]] | None
+    _hooks: list[HookHandle] | None
 
     def __init__(self, data: Any, label: str = "") -> None:
         self.data = as_float(data)
@@ -165,35 +172,48 @@ class Value:
         """A new leaf with the same data and label, cut off from this graph."""
         return Value(self.data, self.label)
 
-    def register_hook(self, hook: Callable[[float], float | None]) -> HookHandle:
-        """Call ``hook(grad)`` with the gradient arriving here during each backward pass.
+    def register_hook(self, hook: Callable[[Any], Any]) -> HookHandle:
+        """Call ``hook(grad)`` with the gradient arriving here during each backward pass (and ``grad()``).
 
-        If the hook returns a number, that number replaces the gradient before it flows on to this
-        Value's inputs (and is what is added to ``self.grad``). Returns a handle whose ``remove()``
-        unregisters the hook.
+        The gradient is a float, or a Value in a ``create_graph=True`` pass. If the hook returns
+        something other than None, that replaces the gradient before it flows on to this Value's
+        inputs (and is what is added to ``self.grad``): a number, or in a ``create_graph`` pass a
+        number or a Value. Hooks run in the order they were registered, each seeing the previous
+        one's result. Returns a handle whose ``remove()`` unregisters this registration only.
         """
         if not callable(hook):
             raise TypeError(f"a hook must be callable, taking the gradient (a float); got {hook!r}")
+        handle = HookHandle(self, hook)
         if self._hooks is None:
             self._hooks = []
-        self._hooks.append(hook)
-        return HookHandle(self, hook)
+        self._hooks.append(handle)
+        return handle
 
 
 class HookHandle:
-    """Returned by :meth:`Value.register_hook`; ``remove()`` takes the hook off again."""
+    """Returned by :meth:`Value.register_hook`; ``remove()`` takes that registration off again.
 
-    __slots__ = ("_value", "_hook")
+    The Value keeps its handles (the handle *is* the registration, so registering the same function
+    twice gives two independent handles); a handle refers back to its Value only weakly, so hooks
+    create no reference cycle and a kept handle does not keep a graph alive.
+    """
 
-    def __init__(self, value: Value, hook: Callable[[float], float | None]) -> None:
-        self._value: Value | None = value
-        self._hook = hook
+    __slots__ = ("_value", "hook")
+
+    def __init__(self, value: Value, hook: Callable[[Any], Any]) -> None:
+        self._value: weakref.ref[Value] | None = weakref.ref(value)
+        self.hook = hook
 
     def remove(self) -> None:
-        """Unregister the hook; calling it twice is harmless."""
-        value, self._value = self._value, None
+        """Unregister the hook; calling it twice (or after the Value is gone) is harmless."""
+        ref, self._value = self._value, None
+        value = ref() if ref is not None else None
         if value is not None and value._hooks is not None:
-            value._hooks = [h for h in value._hooks if h is not self._hook] or None
+            value._hooks = [h for h in value._hooks if h is not self] or None
+
+    def __repr__(self) -> str:
+        state = "active" if self._value is not None and self._value() is not None else "removed"
+        return f"HookHandle({self.hook!r}, {state})"
 
 
 def _operand(x: Operand) -> Value:
