@@ -46,10 +46,11 @@ def _check_unit(ys: list[float], who: str) -> None:
             raise ValueError(f"{who}: targets[{a}] = {y!r} is outside [0, 1]; targets are probabilities")
 
 
-def _check_prob(o: Value, y: float, a: int, who: str) -> None:
-    """``o`` must be a probability whose logs in the loss exist: o > 0 where y > 0, o < 1 where y < 1."""
+def _check_prob(o: Value, y: float, a: int, who: str, *, logs_one_minus: bool) -> None:
+    """``o`` must be a probability whose logs in the loss exist: o > 0 where the loss takes log(o)
+    (y > 0), and o < 1 where it takes log(1 - o) (``logs_one_minus`` and y < 1)."""
     low_ok = o.data > 0.0 if y > 0.0 else o.data >= 0.0
-    high_ok = o.data < 1.0 if y < 1.0 else o.data <= 1.0
+    high_ok = o.data < 1.0 if logs_one_minus and y < 1.0 else o.data <= 1.0
     if not (low_ok and high_ok):
         raise ValueError(
             f"{who}: outputs[{a}] = {o.data!r} (target {y!r}) must be a probability in [0, 1], and strictly "
@@ -70,7 +71,7 @@ def binary_cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Va
     _check_unit(ys, who)
     terms = []
     for a, (o, y) in enumerate(zip(os, ys)):
-        _check_prob(o, y, a, who)
+        _check_prob(o, y, a, who, logs_one_minus=True)
         parts = []
         if y != 0.0:
             parts.append(o.log() if y == 1.0 else y * o.log())
@@ -91,7 +92,7 @@ def cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Value:
     _check_unit(ys, who)
     terms = []
     for a, (o, y) in enumerate(zip(os, ys)):
-        _check_prob(o, 1.0 if y > 0.0 else 0.0, a, who)
+        _check_prob(o, y, a, who, logs_one_minus=False)
         if y != 0.0:
             terms.append(o.log() if y == 1.0 else y * o.log())
     if not terms:

@@ -166,3 +166,14 @@ def test_inputs_are_not_mutated():
     nn.binary_cross_entropy(o, y)
     nn.cross_entropy_with_logits(o, y)
     assert o == [0.3, 0.7] and y == [0.0, 1.0]
+
+
+def test_cross_entropy_accepts_a_saturated_softmax_where_the_target_is_zero():
+    # softmax([25, -12]) rounds to exactly [1.0, 8.5e-17]; class 0 has target 0, so log(o_0) is never
+    # taken and o_0 == 1.0 is a valid probability. Found by hypothesis in the logits test above.
+    probs = autograd.softmax([25.0, -12.0])
+    assert probs[0].data == 1.0
+    E = nn.cross_entropy(probs, [0.0, 0.5])
+    assert E.data == pytest.approx(-0.5 * math.log(probs[1].data), rel=1e-12)
+    with pytest.raises(ValueError, match="strictly"):
+        nn.binary_cross_entropy(probs, [0.0, 0.5])  # BCE does take log(1 - o_0) = log(0)
