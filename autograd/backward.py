@@ -71,10 +71,7 @@ def backward(output: Value, *, create_graph: bool = False) -> None:
                 old = node.grad
                 node.grad = g if type(old) is float and old == 0.0 else old + g
         return
-    for node, g in zip(order, _float_gradients(output, order)):
-        old = node.grad
-        # 0.0 + g would wrap a Value gradient in a needless "+" node; the result is g either way.
-        node.grad = g if type(old) is float and old == 0.0 else old + g
+    _float_gradients(output, order, keep=True)
 
 
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
@@ -145,17 +142,23 @@ def is_grad_enabled() -> bool:
 # --- the two ways of running the chain rule ------------------------------------------------------
 
 
-def _float_gradients(output: Value, order: list[Value]) -> list[float]:
+def _float_gradients(output: Value, order: list[Value], *, keep: bool = False) -> list[float]:
     """This pass's d(output)/d(node) for each node of ``order``, as floats.
 
-    ``.grad`` serves as the scratch accumulator (the fastest place to keep a per-node float) and is
-    restored before returning, so callers decide what to do with the result.
+    ``.grad`` serves as the scratch accumulator (the fastest place to keep a per-node float). With
+    ``keep=False`` every ``.grad`` is restored before returning; with ``keep=True`` (``backward``)
+    each ends as its old value plus this pass's. If anything fails (a hook raises, a gradient
+    overflows) every ``.grad`` is left as it was.
     """
     saved = [node.grad for node in order]
-    for node in order:
-        node.grad = 0.0
-    output.grad = 1.0
+    # On a fresh graph every .grad is 0.0, so the scratch needs no clearing and, for backward, the
+    # result needs no adding back: the common case skips two passes over the nodes.
+    dirty = any(saved)
+    if dirty:
+        for node in order:
+            node.grad = 0.0
     try:
+        output.grad = 1.0
         for node in reversed(order):
             g = node.grad
             if node._hooks is not None:
@@ -166,19 +169,35 @@ def _float_gradients(output: Value, order: list[Value]) -> list[float]:
                 for inp, local in zip(node.inputs, node.local_grads):
                     inp.grad += local * g
         fresh = [node.grad for node in order]
-    finally:  # also when a hook raises: the scratch values must not leak into .grad
-        for node, old in zip(order, saved):
-            node.grad = old
+        _check_finite(order, fresh)
+    except BaseException:
+        _restore(order, saved)
+        raise
+    if not keep:
+        _restore(order, saved)
+    elif dirty:
+        for node, old, new in zip(order, saved, fresh):
+            # 0.0 + g would wrap a Value gradient in a needless "+" node; the result is g either way.
+            node.grad = new if type(old) is float and old == 0.0 else old + new
+    return fresh
+
+
+def _restore(order: list[Value], saved: list[Any]) -> None:
+    for node, old in zip(order, saved):
+        node.grad = old
+
+
+def _check_finite(order: list[Value], grads: list[float]) -> None:
     # One C-level sum finds out whether anything is inf or NaN (either makes the sum so); only then
     # look for the node to name. A finite sum that overflows just costs the slow look.
-    if not math.isfinite(sum(fresh)):
-        for node, g in zip(order, fresh):
-            if not math.isfinite(g):
-                raise ValueError(
-                    f"the gradient reaching {node!r} overflowed to {g}; the graph's derivatives multiply to "
-                    "more than a float holds (scale the inputs or the loss down)"
-                )
-    return fresh
+    if math.isfinite(sum(grads)):
+        return
+    for node, g in zip(order, grads):
+        if not math.isfinite(g):
+            raise ValueError(
+                f"the gradient reaching {node!r} overflowed to {g}; the graph's derivatives multiply to "
+                "more than a float holds (scale the inputs or the loss down)"
+            )
 
 
 class ValueMath:

@@ -42,12 +42,24 @@ class Op:
 # --- the math namespace for floats ---------------------------------------------------------------
 
 
-def softmax_floats(xs: Sequence[float]) -> list[float]:
+def softmax_floats(xs: Sequence[float]) -> tuple[float, ...]:
     """Softmax of floats with the maximum subtracted first, so logits of 1000 do not overflow."""
+    global _last_softmax
+    # A softmax layer of n outputs asks for the same softmax 2n times (each output node's forward
+    # value and local derivatives): remember the last one. The (inputs, result) pair is replaced
+    # as one object, so a reader never pairs one call's inputs with another's result.
+    seen, probs = _last_softmax
+    if seen == xs:
+        return probs
     top = max(xs)
     exps = [math.exp(x - top) for x in xs]
     total = builtins.sum(exps)
-    return [e / total for e in exps]
+    probs = tuple([e / total for e in exps])
+    _last_softmax = (tuple(xs), probs)
+    return probs
+
+
+_last_softmax: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
 
 
 class FloatMath:
@@ -243,7 +255,9 @@ def _softmax_component(xs: tuple[float, ...], a: int) -> float:
 def _softmax_local(m: Any, out: Any, xs: Sequence[Any], a: int) -> tuple[Any, ...]:
     # The full Jacobian row d o_a / d z_b = o_a * (delta_ab - o_b), off-diagonal terms included.
     probs = m.softmax(xs)
-    return tuple(out * ((1.0 if b == a else 0.0) - probs[b]) for b in range(len(xs)))
+    row = [-out * p for p in probs]
+    row[a] = out * (1.0 - probs[a])
+    return tuple(row)
 
 
 def _logsumexp(xs: tuple[float, ...], p: Any) -> float:

@@ -263,7 +263,10 @@ def _values(values: Iterable[Operand], what: str) -> tuple[Value, ...]:
         raise TypeError(f"{what} takes an iterable of Values or numbers, not {type(values).__name__}") from None
     if not items:
         raise ValueError(f"{what} needs at least one Value, got an empty sequence")
-    return tuple(_operand(v) for v in items)
+    for v in items:
+        if type(v) is not Value:
+            return tuple(_operand(v) for v in items)
+    return items  # type: ignore[return-value]  # all Values (a layer's weights and inputs): nothing to wrap
 
 
 def sum(values: Iterable[Operand]) -> Value:

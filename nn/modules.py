@@ -39,8 +39,18 @@ def as_inputs(x: Any, n_in: int, who: str, name: str = "x") -> list[Value]:
     items = list(x)
     if len(items) != n_in:
         raise ValueError(f"{who} expects {n_in} inputs, got {len(items)}")
-    return [v if isinstance(v, Value) else Value(as_float(v, f"input {name}[{i}]"), f"{name}[{i}]")
-            for i, v in enumerate(items)]
+    for v in items:
+        if type(v) is not Value:
+            return [v if isinstance(v, Value) else _leaf(v, f"{name}[{i}]") for i, v in enumerate(items)]
+    return items  # between layers: already Values, nothing to wrap
+
+
+def _leaf(number: Any, label: str) -> Value:
+    """``Value(number, label)``, with an error that names which input was bad."""
+    try:
+        return Value(number, label)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"input {label}: {error}") from None
 
 
 class Module:
@@ -174,6 +184,10 @@ class Layer(Module):
         self.activation = activation
         self.names = names
         self.node_names = node_names
+        # Made once here, not on every forward pass.
+        self._node_labels = (
+            None if node_names is None else tuple([f"{name}[{j}]" for j in range(len(b))] for name in node_names)
+        )
         self.neurons: list[Neuron] = [
             Neuron(
                 [W[i][j] for i in range(len(W))],
@@ -199,17 +213,17 @@ class Layer(Module):
         """Each neuron's weighted input (one ``dot`` node per neuron): the tutorial's ``h1_in``."""
         xs = as_inputs(x, self.n_in, "Layer")
         zs = [autograd.dot(n.w, xs, n.b) for n in self.neurons]
-        if self.node_names is not None:
-            for j, z in enumerate(zs):
-                z.label = f"{self.node_names[0]}[{j}]"
+        if self._node_labels is not None:
+            for z, label in zip(zs, self._node_labels[0]):
+                z.label = label
         return zs
 
     def activate(self, zs: Sequence[Value]) -> list[Value]:
         """The layer's activation applied to its pre-activations: the tutorial's ``h1_out``."""
         outs = F.activate(self.activation, zs)
-        if self.node_names is not None and self.activation != "linear":
-            for j, o in enumerate(outs):
-                o.label = f"{self.node_names[1]}[{j}]"
+        if self._node_labels is not None and self.activation != "linear":
+            for o, label in zip(outs, self._node_labels[1]):
+                o.label = label
         return outs
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
