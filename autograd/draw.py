@@ -35,7 +35,7 @@ from typing import Any
 
 from .backward import topological_order
 from .render import Picture
-from .value import Value
+from .value import Value, number
 
 RANKDIRS: tuple[str, ...] = ("LR", "TB", "RL", "BT")
 """Accepted layout directions: left to right, top to bottom, and their reverses."""
@@ -247,7 +247,7 @@ def draw_graph(
         if v.is_leaf:
             continue
         i = index[id(v)]
-        out_grad = _num(v.grad)
+        out_grad = number(v.grad)
         for inp, local in zip(v.inputs, v.local_grads):
             if id(inp) not in kept:
                 continue
@@ -340,10 +340,6 @@ def op_name(v: Value) -> str:
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _num(x: Any) -> float:
-    """A grad as a float: after ``backward(create_graph=True)`` it is a Value."""
-    return float(x.data) if isinstance(x, Value) else float(x)
-
 
 def _values(items: Iterable[Value], what: str) -> list[Value]:
     if isinstance(items, Value):
@@ -377,7 +373,7 @@ def _magnitudes(drawn: Sequence[Value], kept: set[int]) -> Iterable[float]:
     for v in drawn:
         if v.is_leaf:
             continue
-        out_grad = _num(v.grad)
+        out_grad = number(v.grad)
         for inp, local in zip(v.inputs, v.local_grads):
             if id(inp) in kept:
                 yield abs(local * out_grad)
@@ -402,7 +398,7 @@ def _value_attrs(
     fields = [escape_field(v.label)] if v.label else []
     fields.append(escape_field(f"data {fmt(v.data)}"))
     if show_grad:
-        fields.append(escape_field(f"grad {fmt(_num(v.grad))}"))
+        fields.append(escape_field(f"grad {fmt(number(v.grad))}"))
     if is_output:
         style = STYLE_OUTPUT
     elif is_param:
@@ -456,8 +452,8 @@ def _emit_nodes(graph: Picture, bodies: dict[tuple[str, ...], list[tuple[str, di
         graph.node(name, **attrs)
     paths = {p[:k] for p in bodies for k in range(1, len(p) + 1)}  # ancestors too, even if empty
     clusters: dict[tuple[str, ...], Picture] = {}
-    for number, p in enumerate(sorted(paths)):
-        sub = Picture(name=f"cluster_{number}")
+    for index, p in enumerate(sorted(paths)):
+        sub = Picture(name=f"cluster_{index}")
         sub.attr(label=escape_label(p[-1]), style="rounded,dashed", color="#999999", fontname=FONT, fontsize="11")
         for name, attrs in bodies.get(p, ()):
             sub.node(name, **attrs)

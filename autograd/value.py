@@ -56,6 +56,17 @@ def as_float(x: Any, what: str = "Value data") -> float:
     return f
 
 
+def number(x: Value | float) -> float:
+    """The number in ``x``: a Value's ``data``, or ``x`` itself as a float.
+
+    A ``.grad`` is a float, or a Value after ``backward(create_graph=True)``; code that reads
+    gradients as numbers (optimisers, matrices, pictures) reads ``number(v.grad)``.
+    """
+    if type(x) is float:  # the common case, first
+        return x
+    return x.data if isinstance(x, Value) else float(x)
+
+
 class Value:
     """A scalar with the record of how it was computed.
 

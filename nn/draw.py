@@ -44,6 +44,7 @@ from autograd.draw import (
     op_param,
 )
 from autograd.render import Picture
+from autograd.value import number
 
 from . import losses, tutorial
 from .modules import MLP, Layer, Neuron
@@ -178,7 +179,7 @@ def draw_network(
     input_name = getattr(model, "input_name", "x")
 
     weights = [n.w[i] for layer in layers for n in layer.neurons for i in range(n.n_in)]
-    scale = FlowScale.of(_grad(w) for w in weights) if show_grad else None
+    scale = FlowScale.of(number(w.grad) for w in weights) if show_grad else None
 
     graph = Picture(name="network")
     graph.attr(rankdir=rankdir, fontname=FONT, fontsize="11", labelloc="t", labeljust="l")
@@ -194,7 +195,7 @@ def draw_network(
     def line(name: str, v: Value) -> str:
         # Courier is monospace, so padded columns line up from row to row.
         text = f"{name:<5}{fmt(v.data):>{width}}"
-        return f"{text}  grad {fmt(_grad(v))}" if show_grad else text
+        return f"{text}  grad {fmt(number(v.grad))}" if show_grad else text
 
     def box(lines: list[str]) -> str:
         return "".join(escape_label(t) + "\\l" for t in lines)
@@ -235,7 +236,7 @@ def draw_network(
         for j, neuron in enumerate(layer.neurons):
             for i, w in enumerate(neuron.w):
                 tail = f"x{i}" if k == 0 else f"n{k - 1}_{i}"
-                g = _grad(w)
+                g = number(w.grad)
                 attrs: dict[str, str] = {"label": escape_label(f"w {fmt(w.data)}")}
                 if show_grad:
                     attrs["label"] += "\\n" + escape_label(f"g {fmt(g)}")
@@ -345,11 +346,6 @@ def _layers(model: Any) -> list[Layer]:
     if isinstance(model, Layer):
         return [model]
     raise TypeError(f"expected an nn.MLP or nn.Layer, not {type(model).__name__}: {model!r}")
-
-
-def _grad(v: Value) -> float:
-    g = v.grad
-    return float(g.data) if isinstance(g, Value) else float(g)
 
 
 def _is_pre_activation(c: Value, neuron: Neuron, xs: Sequence[Value] | None) -> bool:

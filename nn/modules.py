@@ -13,7 +13,7 @@ from typing import Any
 
 import autograd
 from autograd import Value
-from autograd.value import as_float
+from autograd.value import as_float, number
 
 from . import functional as F
 from . import init as _init
@@ -243,11 +243,11 @@ class Layer(Module):
 
     def weight_grads(self) -> Matrix:
         """``dE/dW[i][j]`` as a matrix shaped like :meth:`weights` (after a backward pass)."""
-        return [[_as_number(n.w[i].grad) for n in self.neurons] for i in range(self.n_in)]
+        return [[number(n.w[i].grad) for n in self.neurons] for i in range(self.n_in)]
 
     def bias_grads(self) -> list[float]:
         """``dE/db[j]`` (after a backward pass)."""
-        return [_as_number(n.b.grad) for n in self.neurons]
+        return [number(n.b.grad) for n in self.neurons]
 
     def load_matrices(self, W: Sequence[Sequence[float]], b: Sequence[float]) -> None:
         """Overwrite the weights and biases in place (same shapes as this layer's)."""
@@ -345,9 +345,6 @@ class MLP(Module):
         return f"MLP({self.n_in}, {sizes}, {acts})"
 
 
-def _as_number(g: Any) -> float:
-    # After backward(create_graph=True) a gradient is a Value; the matrices report its number.
-    return g.data if isinstance(g, Value) else float(g)
 
 
 def _check_shapes(W: Sequence[Sequence[float]], b: Sequence[float]) -> tuple[Matrix, list[float]]:

@@ -10,11 +10,7 @@ import math
 from collections.abc import Iterable
 
 from autograd import Value, no_grad
-from autograd.value import as_float
-
-
-def _number(g: float | Value) -> float:
-    return g.data if type(g) is Value else g  # type: ignore[return-value]  # a Value from create_graph
+from autograd.value import as_float, number
 
 
 class Optimizer:
@@ -72,7 +68,7 @@ class SGD(Optimizer):
         """One update of every parameter from its current ``.grad``."""
         lr, mu = self.lr, self.momentum
         for k, p in enumerate(self.params):
-            g = _number(p.grad)
+            g = number(p.grad)
             if mu:
                 g = self._velocity[k] = mu * self._velocity[k] + g
             p.data -= lr * g
@@ -107,7 +103,7 @@ class Adam(Optimizer):
         self.t += 1
         c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
         for k, p in enumerate(self.params):
-            g = _number(p.grad)
+            g = number(p.grad)
             m = self._m[k] = b1 * self._m[k] + (1.0 - b1) * g
             v = self._v[k] = b2 * self._v[k] + (1.0 - b2) * g * g
             p.data -= self.lr * (m / c1) / (math.sqrt(v / c2) + self.eps)
