@@ -5,7 +5,6 @@ cap says what it cut, and drawing never changes a Value."""
 
 from __future__ import annotations
 
-import doctest
 import math
 import re
 import time
@@ -545,12 +544,3 @@ def test_one_call_svg_and_jupyter(tmp_path: Path) -> None:
     node = parse_svg(path.read_text(encoding="utf-8")).by_first_line()
     assert {"a", "b"} <= set(node)
     assert "log scale" in " ".join(parse_svg(flow_path.read_text(encoding="utf-8")).notes)
-
-
-def test_module_examples() -> None:
-    import autograd.draw
-    import autograd.render
-
-    for module in (autograd.draw, autograd.render):
-        result = doctest.testmod(module)
-        assert result.attempted > 0 and result.failed == 0

@@ -3,7 +3,6 @@ tutorial's weights and an independent plain-float forward pass (gradients by cen
 
 from __future__ import annotations
 
-import doctest
 import math
 import re
 from collections.abc import Sequence
@@ -261,13 +260,6 @@ def test_write_tutorial_pictures(tmp_path: Path) -> None:
     box = boxes(network)
     assert {f"{n}[{j}] {a}" for n, a in zip(NAMES, ACTS) for j in range(3)} <= set(box)
     assert len(network.edges) == 30
-
-
-def test_module_examples() -> None:
-    import nn.draw
-
-    result = doctest.testmod(nn.draw)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_docs_pictures_are_current() -> None:
