@@ -160,14 +160,16 @@ def _float_gradients(output: Value, order: list[Value], *, keep: bool = False) -
     try:
         output.grad = 1.0
         for node in reversed(order):
-            g = node.grad
             if node._hooks is not None:
-                node.grad = g = _run_hooks(node, g)
-            # A zero gradient (a dead relu, say) sends nothing on; nor does a leaf, which has no inputs
-            # (skipping it saves building an empty zip: a third of the sweep on a small network).
-            if g and node.inputs:
-                for inp, local in zip(node.inputs, node.local_grads):
-                    inp.grad += local * g
+                node.grad = _run_hooks(node, node.grad)
+            # A leaf has no inputs to send to (most nodes of a network: tested first, so its gradient is
+            # not even read); nor does a zero gradient (a dead relu, say) send anything on.
+            inputs = node.inputs
+            if inputs:
+                g = node.grad
+                if g:
+                    for inp, local in zip(inputs, node.local_grads):
+                        inp.grad += local * g
         fresh = [node.grad for node in order]
         _check_finite(order, fresh)
     except BaseException:

@@ -236,10 +236,14 @@ def _sum(xs: tuple[float, ...], p: Any) -> float:
 
 def _dot(xs: tuple[float, ...], n: int) -> float:
     # Inputs are laid out (w_1..w_n, x_1..x_n[, b]); an odd length means a bias comes last.
-    total = builtins.sum(map(float.__mul__, xs[:n], xs[n : 2 * n]))
+    # A plain left-to-right loop, not builtins.sum (compensated since Python 3.12): the same bits
+    # on every Python version, and twice as fast for a neuron's few terms.
+    total = xs[0] * xs[n]
+    for i in range(1, n):
+        total += xs[i] * xs[n + i]
     if len(xs) > 2 * n:
         total += xs[-1]
-    return _finite("dot", total, xs)
+    return total if math.isfinite(total) else _finite("dot", total, xs)
 
 
 def _dot_local(m: Any, out: Any, xs: Sequence[Any], n: int) -> tuple[Any, ...]:

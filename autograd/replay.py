@@ -300,8 +300,10 @@ def _sum(items: Sequence[Expr | float]) -> Expr | float:
 
 
 def _fw_dot(w: _Writer, xs: Sequence[Expr | float], n: int) -> Expr | float:
-    # ops._dot: the sum of the products w_i * x_i, then + b when a bias comes last.
-    total = _sum([a * b for a, b in zip(xs[:n], xs[n : 2 * n])])
+    # ops._dot: the products w_i * x_i added left to right, then + b when a bias comes last.
+    total = xs[0] * xs[n]
+    for i in range(1, n):
+        total = total + xs[i] * xs[n + i]
     return total + xs[-1] if len(xs) > 2 * n else total
 
 

@@ -68,4 +68,5 @@ def check_activation(name: object) -> str:
 
 def activate(name: str, zs: Sequence[Value]) -> list[Value]:
     """Apply the activation called ``name`` to a layer's pre-activations ``zs``."""
-    return _BY_NAME[check_activation(name)](zs)
+    fn = _BY_NAME.get(name) if type(name) is str else None
+    return fn(zs) if fn is not None else _BY_NAME[check_activation(name)](zs)

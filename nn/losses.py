@@ -29,14 +29,21 @@ Loss = Callable[[Sequence[Any], Sequence[Any]], Value]
 def _pair(outputs: Sequence[Any], targets: Sequence[float], who: str) -> tuple[list[Value], list[float]]:
     """Check lengths and target range; wrap numeric outputs as leaves. Never mutates the inputs."""
     for what, seq in (("outputs", outputs), ("targets", targets)):
-        if isinstance(seq, Value | str | bytes) or not isinstance(seq, Sequence):
+        # Lists and tuples are tested first: the Sequence check costs as much as the rest of a loss.
+        if type(seq) is not list and type(seq) is not tuple and (
+            isinstance(seq, Value | str | bytes) or not isinstance(seq, Sequence)
+        ):
             raise TypeError(f"{who} takes {what} as a list, not {type(seq).__name__}: {seq!r}")
     if len(outputs) != len(targets):
         raise ValueError(f"{who}: got {len(outputs)} outputs but {len(targets)} targets; they must match one to one")
     if not outputs:
         raise ValueError(f"{who} needs at least one output")
     os = [o if isinstance(o, Value) else Value(as_float(o, f"{who} outputs[{a}]")) for a, o in enumerate(outputs)]
-    ys = [as_float(y, f"{who} targets[{a}]") for a, y in enumerate(targets)]
+    # A finite float passes as it is (what as_float would return) without formatting its error label.
+    ys = [
+        y if type(y) is float and math.isfinite(y) else as_float(y, f"{who} targets[{a}]")
+        for a, y in enumerate(targets)
+    ]
     return os, ys
 
 

@@ -67,10 +67,13 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter from its current ``.grad``."""
         lr, mu = self.lr, self.momentum
+        if not mu:
+            for p in self.params:
+                p.data -= lr * number(p.grad)
+            return
+        velocity = self._velocity
         for k, p in enumerate(self.params):
-            g = number(p.grad)
-            if mu:
-                g = self._velocity[k] = mu * self._velocity[k] + g
+            g = velocity[k] = mu * velocity[k] + number(p.grad)
             p.data -= lr * g
 
 
