@@ -88,11 +88,9 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     (27.0, 18.0)
     """
     order = _checked_order(output, "grad")
-    if isinstance(inputs, Value) or not isinstance(inputs, Iterable):
-        raise TypeError(f"grad takes a list of input Values, not {type(inputs).__name__}; wrap one in [x]")
-    inputs = list(inputs)
-    for x in inputs:
-        _require_value(x, "grad's inputs")
+    if isinstance(inputs, Value):
+        raise TypeError(f"grad takes a list of input Values, not one Value ({inputs!r}); wrap it in [x]")
+    inputs = _value.value_list(inputs, "grad's inputs")
     fresh = _value_gradients(output, order) if create_graph else _float_gradients(output, order)
     by_node = {id(node): g for node, g in zip(order, fresh)}
     found = [by_node.get(id(x), 0.0) for x in inputs]
@@ -104,14 +102,8 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
 
 def zero_grad(target: Value | Iterable[Value]) -> None:
     """Set ``.grad`` to 0.0 on every node of a Value's graph, or on each Value of an iterable."""
-    if isinstance(target, Value):
-        nodes = topological_order(target)
-    elif isinstance(target, Iterable):
-        nodes = list(target)
-        for node in nodes:  # check them all first, so a bad item leaves every .grad as it was
-            _require_value(node, "zero_grad")
-    else:
-        raise TypeError(f"zero_grad takes a Value or an iterable of Values, not {type(target).__name__}: {target!r}")
+    # A list is checked whole first, so a bad item leaves every .grad as it was.
+    nodes = topological_order(target) if isinstance(target, Value) else _value.value_list(target, "zero_grad")
     for node in nodes:
         node.grad = 0.0
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from .backward import topological_order
 from .render import Picture
-from .value import Value, number
+from .value import Value, number, value_list
 
 RANKDIRS: tuple[str, ...] = ("LR", "TB", "RL", "BT")
 """Accepted layout directions: left to right, top to bottom, and their reverses."""
@@ -341,17 +341,8 @@ def op_name(v: Value) -> str:
 
 
 
-def _values(items: Iterable[Value], what: str) -> list[Value]:
-    if isinstance(items, Value):
-        return [items]
-    try:
-        values = list(items)
-    except TypeError:
-        raise TypeError(f"{what} takes an iterable of Values, not {type(items).__name__}") from None
-    for v in values:
-        if not isinstance(v, Value):
-            raise TypeError(f"{what} takes Values, found {type(v).__name__}: {v!r}")
-    return values
+def _values(items: Iterable[Value] | Value, what: str) -> list[Value]:
+    return [items] if isinstance(items, Value) else value_list(items, what)
 
 
 def _nearest(root: Value, order: list[Value], limit: int) -> list[Value]:

@@ -58,7 +58,7 @@ from typing import Any
 
 from . import ops
 from .backward import topological_order
-from .value import Value, as_float
+from .value import Value, as_float, value_list
 
 __all__ = ["Expr", "Replay", "ReplayMismatch", "trace"]
 
@@ -441,13 +441,8 @@ def _gradient_sum(name: str, terms: list[str], writer: _Writer) -> None:
 def _leaves(values: Iterable[Value], what: str) -> tuple[Value, ...]:
     if isinstance(values, Value):
         raise TypeError(f"trace's {what} takes a list of Values, not one Value; wrap it in [x]")
-    try:
-        items = tuple(values)
-    except TypeError:
-        raise TypeError(f"trace's {what} takes an iterable of Values, not {type(values).__name__}") from None
+    items = tuple(value_list(values, f"trace's {what}"))
     for v in items:
-        if not isinstance(v, Value):
-            raise TypeError(f"trace's {what} takes Values, not {type(v).__name__}: {v!r}")
         if not v.is_leaf:
             raise ValueError(
                 f"trace's {what} must be leaves (Values you made, not results of operations); "

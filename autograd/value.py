@@ -270,6 +270,18 @@ def apply(op: Op, *inputs: Value) -> Value:
     return out
 
 
+def value_list(items: Iterable[Value], what: str) -> list[Value]:
+    """``items`` as a list, after checking that it is an iterable of Values (numbers are not wrapped)."""
+    try:
+        values = list(items)
+    except TypeError:
+        raise TypeError(f"{what} takes an iterable of Values, not {type(items).__name__}: {items!r}") from None
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"{what} takes Values, not {type(v).__name__}: {v!r}")
+    return values
+
+
 def _values(values: Iterable[Operand], what: str) -> tuple[Value, ...]:
     try:
         items = tuple(values)
