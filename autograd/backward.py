@@ -102,8 +102,12 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
 
 def zero_grad(target: Value | Iterable[Value]) -> None:
     """Set ``.grad`` to 0.0 on every node of a Value's graph, or on each Value of an iterable."""
-    # A list is checked whole first, so a bad item leaves every .grad as it was.
-    nodes = topological_order(target) if isinstance(target, Value) else _value.value_list(target, "zero_grad")
+    if isinstance(target, Value):
+        nodes = topological_order(target)
+    elif isinstance(target, Iterable):  # checked whole first, so a bad item leaves every .grad as it was
+        nodes = _value.value_list(target, "zero_grad")
+    else:
+        raise TypeError(f"zero_grad takes a Value or an iterable of Values, not {type(target).__name__}: {target!r}")
     for node in nodes:
         node.grad = 0.0
 
