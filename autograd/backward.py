@@ -23,6 +23,15 @@ from .value import Value, _GradMode
 def topological_order(root: Value) -> list[Value]:
     """Every node reachable from ``root``, each one after all of its inputs (iterative DFS)."""
     _require_value(root, "topological_order")
+    return _sorted(root)[0]
+
+
+def _sorted(root: Value) -> tuple[list[Value], list[Value]]:
+    """The topological order, and the operation nodes (non-leaves) of it in the same order.
+
+    The backward sweep walks only the second list: most nodes of a network are leaves (weights,
+    biases, inputs), which receive gradients but have nothing to send on.
+    """
     # The same post-order as a recursive DFS (inputs in order, first visit wins), kept on a flat
     # stack of Values: a node is pushed back, then a None marker, then its inputs (reversed, so the
     # first input is visited first); popping the marker means every input is placed, so the node
@@ -31,13 +40,16 @@ def topological_order(root: Value) -> list[Value]:
     # identity, so the set needs no id() calls. A node popped again after its first visit is
     # already placed: in a DAG it cannot be still waiting for its own inputs.
     order: list[Value] = []
+    operations: list[Value] = []
     seen: set[Value] = set()
     stack: list[Value | None] = [root]
-    pop, push, place = stack.pop, stack.append, order.append
+    pop, push, place, place_operation = stack.pop, stack.append, order.append, operations.append
     while stack:
         node = pop()
         if node is None:
-            place(pop())  # type: ignore[arg-type]  # the marker always sits on its node
+            node = pop()
+            place(node)  # type: ignore[arg-type]  # the marker always sits on its node
+            place_operation(node)  # type: ignore[arg-type]
         elif node not in seen:
             seen.add(node)
             inputs = node.inputs
@@ -47,7 +59,7 @@ def topological_order(root: Value) -> list[Value]:
                 stack.extend(inputs[::-1])
             else:
                 place(node)
-    return order
+    return order, operations
 
 
 def backward(output: Value, *, create_graph: bool = False) -> None:
@@ -64,14 +76,14 @@ def backward(output: Value, *, create_graph: bool = False) -> None:
     garbage collector frees; ``zero_grad`` breaks it. Prefer :func:`grad` for higher-order work:
     it returns the gradients and stores nothing.
     """
-    order = _checked_order(output, "backward")
+    order, operations = _checked_order(output, "backward")
     if create_graph:
         for node, g in zip(order, _value_gradients(output, order)):
             if isinstance(g, Value) or g != 0.0:  # adding a float 0.0 to a Value .grad would add a node
                 old = node.grad
                 node.grad = g if type(old) is float and old == 0.0 else old + g
         return
-    _float_gradients(output, order, keep=True)
+    _float_gradients(output, order, operations, keep=True)
 
 
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
@@ -87,11 +99,11 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     >>> (d2y,) = grad(dy, [x]); dy.data, d2y            # 6 x
     (27.0, 18.0)
     """
-    order = _checked_order(output, "grad")
+    order, operations = _checked_order(output, "grad")
     if isinstance(inputs, Value):
         raise TypeError(f"grad takes a list of input Values, not one Value ({inputs!r}); wrap it in [x]")
     inputs = _value.value_list(inputs, "grad's inputs")
-    fresh = _value_gradients(output, order) if create_graph else _float_gradients(output, order)
+    fresh = _value_gradients(output, order) if create_graph else _float_gradients(output, order, operations)
     by_node = {id(node): g for node, g in zip(order, fresh)}
     found = [by_node.get(id(x), 0.0) for x in inputs]
     if create_graph:
@@ -138,8 +150,8 @@ def is_grad_enabled() -> bool:
 # --- the two ways of running the chain rule ------------------------------------------------------
 
 
-def _float_gradients(output: Value, order: list[Value], *, keep: bool = False) -> list[float]:
-    """This pass's d(output)/d(node) for each node of ``order``, as floats.
+def _float_gradients(output: Value, order: list[Value], operations: list[Value], *, keep: bool = False) -> list[float]:
+    """This pass's d(output)/d(node) for each node of ``order`` (``operations``: its non-leaves), as floats.
 
     ``.grad`` serves as the scratch accumulator (the fastest place to keep a per-node float). With
     ``keep=False`` every ``.grad`` is restored before returning; with ``keep=True`` (``backward``)
@@ -155,13 +167,12 @@ def _float_gradients(output: Value, order: list[Value], *, keep: bool = False) -
             node.grad = 0.0
     try:
         output.grad = 1.0
-        for node in reversed(order):
+        # A leaf has nothing to send on, so the sweep visits leaves only to run hooks on them.
+        for node in reversed(order if _value.hooks_registered() else operations):
             if node._hooks is not None:
                 node.grad = _run_hooks(node, node.grad)
-            # A leaf has no inputs to send to (most nodes of a network: tested first, so its gradient is
-            # not even read); nor does a zero gradient (a dead relu, say) send anything on.
             inputs = node.inputs
-            if inputs:
+            if inputs:  # nor does a zero gradient (a dead relu, say) send anything on
                 g = node.grad
                 if g:
                     for inp, local in zip(inputs, node.local_grads):
@@ -281,8 +292,8 @@ def _require_value(x: Any, where: str) -> None:
         raise TypeError(f"{where} takes Values, not {type(x).__name__}: {x!r}")
 
 
-def _checked_order(output: Value, where: str) -> list[Value]:
+def _checked_order(output: Value, where: str) -> tuple[list[Value], list[Value]]:
     _require_value(output, where)
     if not math.isfinite(output.data):
         raise ValueError(f"{where}() needs a finite output, got {output!r}; its derivatives are undefined")
-    return topological_order(output)
+    return _sorted(output)

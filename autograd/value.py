@@ -53,9 +53,7 @@ def as_float(x: Any, what: str = "Value data") -> float:
     elif isinstance(x, Value):
         raise TypeError(f"{what} must be a number, not a Value ({x!r}); use the Value itself or .detach()")
     else:
-        raise TypeError(
-            f"{what} must be a real number (int, float or numpy scalar), not {type(x).__name__}: {x!r}"
-        )
+        raise TypeError(f"{what} must be a real number (int, float or numpy scalar), not {type(x).__name__}: {x!r}")
     if not math.isfinite(f):
         raise ValueError(f"{what} must be finite, got {f!r}; chainrule rejects NaN and infinity at the boundary")
     return f
@@ -200,8 +198,19 @@ class Value:
         handle = HookHandle(self, hook)
         if self._hooks is None:
             self._hooks = []
+            _HOOKED.add(self)
         self._hooks.append(handle)
         return handle
+
+
+# The Values that have hooks (held weakly: a Value that dies leaves the set). While it is empty,
+# backward() need not look at each node for hooks, and can skip the leaves altogether.
+_HOOKED: weakref.WeakSet[Value] = weakref.WeakSet()
+
+
+def hooks_registered() -> bool:
+    """Whether any live Value has a hook registered."""
+    return bool(_HOOKED)
 
 
 class HookHandle:
@@ -224,6 +233,8 @@ class HookHandle:
         value = ref() if ref is not None else None
         if value is not None and value._hooks is not None:
             value._hooks = [h for h in value._hooks if h is not self] or None
+            if value._hooks is None:
+                _HOOKED.discard(value)
 
     def __repr__(self) -> str:
         state = "active" if self._value is not None and self._value() is not None else "removed"

@@ -26,31 +26,44 @@ from autograd.value import as_float
 Loss = Callable[[Sequence[Any], Sequence[Any]], Value]
 
 
-def _pair(outputs: Sequence[Any], targets: Sequence[float], who: str) -> tuple[list[Value], list[float]]:
-    """Check lengths and target range; wrap numeric outputs as leaves. Never mutates the inputs."""
+def _pair(
+    outputs: Sequence[Any], targets: Sequence[float], who: str, *, unit: bool = False
+) -> tuple[Sequence[Value], Sequence[float]]:
+    """Check both sequences and their lengths, and with ``unit=True`` that every target is in [0, 1].
+
+    Returns the outputs as Values (numbers wrapped as leaves) and the targets as floats; sequences
+    that already are so are returned as they are (read-only here). Never mutates the inputs.
+    """
     for what, seq in (("outputs", outputs), ("targets", targets)):
         # Lists and tuples are tested first: the Sequence check costs as much as the rest of a loss.
-        if type(seq) is not list and type(seq) is not tuple and (
-            isinstance(seq, Value | str | bytes) or not isinstance(seq, Sequence)
+        if (
+            type(seq) is not list
+            and type(seq) is not tuple
+            and (isinstance(seq, Value | str | bytes) or not isinstance(seq, Sequence))
         ):
             raise TypeError(f"{who} takes {what} as a list, not {type(seq).__name__}: {seq!r}")
     if len(outputs) != len(targets):
         raise ValueError(f"{who}: got {len(outputs)} outputs but {len(targets)} targets; they must match one to one")
     if not outputs:
         raise ValueError(f"{who} needs at least one output")
-    os = [o if isinstance(o, Value) else Value(as_float(o, f"{who} outputs[{a}]")) for a, o in enumerate(outputs)]
-    # A finite float passes as it is (what as_float would return) without formatting its error label.
-    ys = [
-        y if type(y) is float and math.isfinite(y) else as_float(y, f"{who} targets[{a}]")
-        for a, y in enumerate(targets)
-    ]
-    return os, ys
+    os = outputs
+    for o in outputs:
+        if type(o) is not Value:
+            os = [o if isinstance(o, Value) else Value(as_float(o, f"{who} outputs[{a}]")) for a, o in enumerate(os)]
+            break
+    # Plain floats in range pass as they are; anything else is converted (or refused, by name).
+    for y in targets:
+        if type(y) is not float or not (0.0 <= y <= 1.0 if unit else math.isfinite(y)):
+            return os, _checked_targets(targets, who, unit)
+    return os, targets
 
 
-def _check_unit(ys: list[float], who: str) -> None:
+def _checked_targets(targets: Sequence[Any], who: str, unit: bool) -> list[float]:
+    ys = [as_float(y, f"{who} targets[{a}]") for a, y in enumerate(targets)]
     for a, y in enumerate(ys):
-        if not 0.0 <= y <= 1.0:
+        if unit and not 0.0 <= y <= 1.0:
             raise ValueError(f"{who}: targets[{a}] = {y!r} is outside [0, 1]; targets are probabilities")
+    return ys
 
 
 def _check_prob(o: Value, y: float, a: int, who: str, *, logs_one_minus: bool) -> None:
@@ -74,11 +87,11 @@ def binary_cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Va
     half is omitted), the terms are one ``sum`` node, and ``E`` is that times ``-1/n``.
     """
     who = "binary_cross_entropy"
-    os, ys = _pair(outputs, targets, who)
-    _check_unit(ys, who)
+    os, ys = _pair(outputs, targets, who, unit=True)
     terms = []
     for a, (o, y) in enumerate(zip(os, ys)):
-        _check_prob(o, y, a, who, logs_one_minus=True)
+        if not 0.0 < o.data < 1.0:  # strictly inside is always fine; the edges depend on y
+            _check_prob(o, y, a, who, logs_one_minus=True)
         parts = []
         if y != 0.0:
             parts.append(o.log() if y == 1.0 else y * o.log())
@@ -95,11 +108,11 @@ def cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Value:
     in ``[0, 1]``. Only classes with ``y_a > 0`` enter the graph.
     """
     who = "cross_entropy"
-    os, ys = _pair(outputs, targets, who)
-    _check_unit(ys, who)
+    os, ys = _pair(outputs, targets, who, unit=True)
     terms = []
     for a, (o, y) in enumerate(zip(os, ys)):
-        _check_prob(o, y, a, who, logs_one_minus=False)
+        if not 0.0 < o.data < 1.0:  # strictly inside is always fine; the edges depend on y
+            _check_prob(o, y, a, who, logs_one_minus=False)
         if y != 0.0:
             terms.append(o.log() if y == 1.0 else y * o.log())
     if not terms:
@@ -114,8 +127,7 @@ def cross_entropy_with_logits(logits: Sequence[Any], targets: Sequence[float]) -
     the maximum, so logits of 1000 are fine. Equals ``cross_entropy(softmax(z), y)`` where that exists.
     """
     who = "cross_entropy_with_logits"
-    zs, ys = _pair(logits, targets, who)
-    _check_unit(ys, who)
+    zs, ys = _pair(logits, targets, who, unit=True)
     mass = math.fsum(ys)
     if mass == 0.0:
         raise ValueError(f"{who}: every target is 0; a categorical target needs some probability mass")

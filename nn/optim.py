@@ -1,7 +1,7 @@
 """Optimisers: SGD (with optional momentum) and Adam. Each has ``step()`` and ``zero_grad()``.
 
-An update changes ``p.data`` in place under :class:`autograd.no_grad`, so it records no graph; a
-gradient left as a Value by ``backward(create_graph=True)`` is used by its number.
+An update changes ``p.data`` in place with float arithmetic, so it records no graph (no ``no_grad``
+needed); a gradient left as a Value by ``backward(create_graph=True)`` is used by its number.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from autograd import Value, no_grad
+from autograd import Value
 from autograd.value import as_float, number
 
 
@@ -63,13 +63,14 @@ class SGD(Optimizer):
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self._velocity = [0.0] * len(self.params)
 
-    @no_grad()
     def step(self) -> None:
         """One update of every parameter from its current ``.grad``."""
         lr, mu = self.lr, self.momentum
         if not mu:
             for p in self.params:
-                p.data -= lr * number(p.grad)
+                g = p.grad
+                # number() only for a Value gradient: the call costs more than the update itself.
+                p.data -= lr * (g if type(g) is float else number(g))
             return
         velocity = self._velocity
         for k, p in enumerate(self.params):
@@ -99,7 +100,6 @@ class Adam(Optimizer):
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
 
-    @no_grad()
     def step(self) -> None:
         """One Adam update (bias-corrected moments) of every parameter."""
         b1, b2 = self.betas

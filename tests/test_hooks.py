@@ -280,3 +280,29 @@ def test_hooks_survive_on_the_value_until_removed() -> None:
     (x * 5.0).backward()
     (x * 7.0).backward()  # a new graph through the same leaf
     assert seen == [5.0, 7.0]
+
+
+def test_the_engine_knows_whether_any_live_value_has_a_hook() -> None:
+    # backward() skips leaves altogether while no hook exists; this is what tells it so.
+    from autograd.value import hooks_registered
+
+    gc.collect()  # Values with hooks from earlier tests may wait in reference cycles
+    assert not hooks_registered()
+    x, y = Value(1.0), Value(2.0)
+    first = x.register_hook(lambda g: None)
+    second = x.register_hook(lambda g: None)
+    y.register_hook(lambda g: None)
+    assert hooks_registered()
+    first.remove()
+    second.remove()
+    assert hooks_registered()  # y still has one
+    gc.disable()
+    try:
+        del y  # a Value that dies with its hooks leaves the set
+        assert not hooks_registered()
+    finally:
+        gc.enable()
+    seen: list[float] = []
+    x.register_hook(recorder(seen))
+    (x * 3.0).backward()  # a leaf hook runs even though leaves are otherwise skipped
+    assert seen == [3.0] and x.grad == 3.0
