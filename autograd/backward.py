@@ -168,8 +168,9 @@ def _float_gradients(output: Value, order: list[Value], operations: list[Value],
     try:
         output.grad = 1.0
         # A leaf has nothing to send on, so the sweep visits leaves only to run hooks on them.
-        for node in reversed(order if _value.hooks_registered() else operations):
-            if node._hooks is not None:
+        hooked = _value.hooks_registered()
+        for node in reversed(order if hooked else operations):
+            if hooked and node._hooks is not None:
                 node.grad = _run_hooks(node, node.grad)
             inputs = node.inputs
             if inputs:  # nor does a zero gradient (a dead relu, say) send anything on

@@ -88,10 +88,10 @@ class FlowScale:
         m = abs(magnitude)
         if m == 0.0:
             return 0.0
-        if self.hi <= self.lo:
+        lo, hi = math.log10(self.lo), math.log10(self.hi)
+        if hi <= lo:  # one magnitude only (or two a rounding apart: their logs can be equal)
             return 1.0
-        t = (math.log10(m) - math.log10(self.lo)) / (math.log10(self.hi) - math.log10(self.lo))
-        return min(1.0, max(0.0, t))
+        return min(1.0, max(0.0, (math.log10(m) - lo) / (hi - lo)))
 
     def color(self, magnitude: float) -> str:
         """``#rrggbb`` for a gradient of this size; ``ZERO_FLOW_COLOR`` for zero."""

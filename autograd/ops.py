@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -37,6 +37,11 @@ class Op:
     # True where finite inputs can still give an infinite derivative (1/x near 0, x**n): the
     # engine then checks the evaluated derivatives, a cost the other ops do not pay.
     checks_local: bool = False
+    # Optional: ``fused(xs, param) -> (forward(xs, param), local(FLOATS, out, xs, param))`` in one
+    # call, for the engine's float path; it must give exactly those results (see _dot_kernel).
+    fused: Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 # --- the math namespace for floats ---------------------------------------------------------------
@@ -273,10 +278,58 @@ OP_SUM = Op("sum", _sum, lambda m, out, xs, p: (1.0,) * len(xs))
 OP_LOGSUMEXP = Op("logsumexp", _logsumexp, lambda m, out, xs, p: tuple(m.softmax(xs)))
 
 
+class _Read:
+    """A stand-in for ``xs[i]`` that prints as that code: evaluating a rule on these writes it out."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __repr__(self) -> str:
+        return f"xs[{self.i}]"
+
+
+def _dot_kernel(n: int) -> Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]]:
+    """``dot``'s forward value and local derivatives for ``n`` pairs as ONE generated function.
+
+    A neuron's dot node is the most common node of a network, and calling ``_dot`` and then
+    ``_dot_local`` (a loop and two slices) was a third of its cost. Written out for one ``n``,
+    both are a few lines. Nothing is restated: the derivative tuple is the rule ``_dot_local``
+    evaluated on stand-ins that print as ``xs[i]``, and the sum adds left to right with the bias
+    last, exactly as ``_dot`` does; a non-finite sum is handed to ``_dot`` to raise its error.
+    For n = 2 the function is::
+
+        def dot_2(xs, n):
+            if len(xs) > 4:
+                out = xs[0] * xs[2] + xs[1] * xs[3] + xs[4]
+                local = (xs[2], xs[3], xs[0], xs[1], 1.0)
+            else:
+                out = xs[0] * xs[2] + xs[1] * xs[3]
+                local = (xs[2], xs[3], xs[0], xs[1])
+            if isfinite(out):
+                return out, local
+            return _dot(xs, n), local
+    """
+    lines = [f"def dot_{n}(xs, n):"]
+    for bias, branch in ((True, f"if len(xs) > {2 * n}:"), (False, "else:")):
+        terms = [f"xs[{i}] * xs[{n + i}]" for i in range(n)] + ([f"xs[{2 * n}]"] if bias else [])
+        local = _dot_local(None, None, [_Read(i) for i in range(2 * n + bias)], n)
+        lines += [f"    {branch}", f"        out = {' + '.join(terms)}", f"        local = {local!r}"]
+    lines += ["    if isfinite(out):", "        return out, local", "    return _dot(xs, n), local"]
+    namespace: dict[str, Any] = {"isfinite": math.isfinite, "_dot": _dot}
+    exec(compile("\n".join(lines), f"<autograd.ops dot kernel n={n}>", "exec"), namespace)
+    return namespace[f"dot_{n}"]  # type: ignore[no-any-return]
+
+
+# Above this many pairs the loop's overhead is small beside the work, and the code would be long.
+_KERNEL_MAX_PAIRS = 16
+
+
 @lru_cache(maxsize=1024)
 def op_dot(n: int) -> Op:
     """The op ``sum(w_i * x_i) (+ b)`` over ``n`` weight/input pairs."""
-    return Op("dot", _dot, _dot_local, n)
+    return Op("dot", _dot, _dot_local, n, fused=_dot_kernel(n) if n <= _KERNEL_MAX_PAIRS else None)
 
 
 @lru_cache(maxsize=1024)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import graphviz
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import autograd
@@ -395,6 +395,7 @@ def test_flow_before_backward_says_so() -> None:
 @given(
     st.lists(st.floats(min_value=1e-12, max_value=1e12), min_size=2, max_size=30),
 )
+@example([1.0000000000000002e-12, 1e-12])  # found by hypothesis: two magnitudes whose log10 are equal
 def test_flow_scale_is_monotone(magnitudes: list[float]) -> None:
     scale = FlowScale.of(magnitudes)
     assert scale is not None

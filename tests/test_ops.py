@@ -240,3 +240,27 @@ def test_softmax_and_logsumexp_are_stable_for_large_logits() -> None:
 def test_one_input_softmax() -> None:
     (o,) = autograd.softmax([Value(3.0)])
     assert o.data == 1.0 and o.local_grads == (0.0,)
+
+
+# --- dot's generated kernel: the same numbers as its forward and its rule, bit for bit -------------
+
+
+@given(data=st.data(), n=st.integers(1, 20), bias=st.booleans())
+def test_dot_kernel_equals_the_forward_and_the_rule(data: st.DataObject, n: int, bias: bool) -> None:
+    from autograd import ops
+
+    xs = tuple(data.draw(st.lists(st.floats(-1e3, 1e3), min_size=2 * n + bias, max_size=2 * n + bias)))
+    op = ops.op_dot(n)
+    if op.fused is None:  # long dots run the plain loop
+        assert n > ops._KERNEL_MAX_PAIRS
+        return
+    out, local = op.fused(xs, n)
+    want = ops._dot(xs, n)
+    assert out.hex() == want.hex()
+    assert [x.hex() for x in local] == [x.hex() for x in ops._dot_local(ops.FLOATS, want, xs, n)]
+
+
+def test_dot_kernel_raises_the_ops_own_overflow_error() -> None:
+    w, x = [Value(1e308), Value(1e308)], [Value(10.0), Value(10.0)]
+    with pytest.raises(ValueError, match=r"dot\(.*\) overflows a float"):
+        autograd.dot(w, x)
