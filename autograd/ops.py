@@ -319,7 +319,7 @@ def _dot_kernel(n: int) -> Callable[[tuple[float, ...], Any], tuple[float, tuple
     lines += ["    if isfinite(out):", "        return out, local", "    return _dot(xs, n), local"]
     namespace: dict[str, Any] = {"isfinite": math.isfinite, "_dot": _dot}
     exec(compile("\n".join(lines), f"<autograd.ops dot kernel n={n}>", "exec"), namespace)
-    return namespace[f"dot_{n}"]  # type: ignore[no-any-return]
+    return namespace[f"dot_{n}"]
 
 
 # Above this many pairs the loop's overhead is small beside the work, and the code would be long.
