@@ -66,7 +66,11 @@ def check_activation(name: object) -> str:
     return name
 
 
+def function(name: str) -> Callable[[Sequence[Value]], list[Value]]:
+    """The activation called ``name`` as a function of a layer's pre-activations."""
+    return _BY_NAME[check_activation(name)]
+
+
 def activate(name: str, zs: Sequence[Value]) -> list[Value]:
     """Apply the activation called ``name`` to a layer's pre-activations ``zs``."""
-    fn = _BY_NAME.get(name) if type(name) is str else None
-    return fn(zs) if fn is not None else _BY_NAME[check_activation(name)](zs)
+    return function(name)(zs)

@@ -195,7 +195,8 @@ class Layer(Module):
         ):
             raise TypeError(f"node_names must be None or a pair like ('h1_in', 'h1_out'), got {node_names!r}")
         src, dst = names
-        self.activation = activation
+        self._activation = activation
+        self._activate = F.function(activation)
         self.names = names
         self.node_names = node_names
         # Made once here, not on every forward pass.
@@ -204,6 +205,8 @@ class Layer(Module):
         self._node_labels = (
             None if node_names is None else tuple([f"{name}[{j}]" for j in range(len(b))] for name in node_names)
         )
+        # A linear layer's outputs are its pre-activation nodes, which keep their own labels.
+        self._out_labels = None if self._node_labels is None or activation == "linear" else self._node_labels[1]
         self.neurons: list[Neuron] = [
             Neuron(
                 [W[i][j] for i in range(len(W))],
@@ -214,6 +217,11 @@ class Layer(Module):
             )
             for j in range(len(b))
         ]
+
+    @property
+    def activation(self) -> str:
+        """The activation's name (fixed when the layer is made)."""
+        return self._activation
 
     @property
     def n_in(self) -> int:
@@ -239,9 +247,9 @@ class Layer(Module):
 
     def activate(self, zs: Sequence[Value]) -> list[Value]:
         """The layer's activation applied to its pre-activations: the tutorial's ``h1_out``."""
-        outs = F.activate(self.activation, zs)
-        if self._node_labels is not None and self.activation != "linear":
-            for o, label in zip(outs, self._node_labels[1]):
+        outs = self._activate(zs)
+        if self._out_labels is not None:
+            for o, label in zip(outs, self._out_labels):
                 o.label = label
         return outs
 
