@@ -290,26 +290,20 @@ class _Read:
         return f"xs[{self.i}]"
 
 
-def _dot_kernel(n: int) -> Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]]:
-    """``dot``'s forward value and local derivatives for ``n`` pairs as ONE generated function.
+def _dot_kernel_source(n: int) -> str:
+    """The code of ``dot``'s kernel for ``n`` pairs (see :func:`_dot_kernel`).
 
-    A neuron's dot node is the most common node of a network, and calling ``_dot`` and then
-    ``_dot_local`` (a loop and two slices) was a third of its cost. Written out for one ``n``,
-    both are a few lines. Nothing is restated: the derivative tuple is the rule ``_dot_local``
-    evaluated on stand-ins that print as ``xs[i]``, and the sum adds left to right with the bias
-    last, exactly as ``_dot`` does; a non-finite sum is handed to ``_dot`` to raise its error.
-    For n = 2 the function is::
-
-        def dot_2(xs, n):
-            if len(xs) > 4:
-                out = xs[0] * xs[2] + xs[1] * xs[3] + xs[4]
-                local = (xs[2], xs[3], xs[0], xs[1], 1.0)
-            else:
-                out = xs[0] * xs[2] + xs[1] * xs[3]
-                local = (xs[2], xs[3], xs[0], xs[1])
-            if isfinite(out):
-                return out, local
-            return _dot(xs, n), local
+    >>> print(_dot_kernel_source(2))
+    def dot_2(xs, n):
+        if len(xs) > 4:
+            out = xs[0] * xs[2] + xs[1] * xs[3] + xs[4]
+            local = (xs[2], xs[3], xs[0], xs[1], 1.0)
+        else:
+            out = xs[0] * xs[2] + xs[1] * xs[3]
+            local = (xs[2], xs[3], xs[0], xs[1])
+        if isfinite(out):
+            return out, local
+        return _dot(xs, n), local
     """
     lines = [f"def dot_{n}(xs, n):"]
     for bias, branch in ((True, f"if len(xs) > {2 * n}:"), (False, "else:")):
@@ -317,8 +311,21 @@ def _dot_kernel(n: int) -> Callable[[tuple[float, ...], Any], tuple[float, tuple
         local = _dot_local(None, None, [_Read(i) for i in range(2 * n + bias)], n)
         lines += [f"    {branch}", f"        out = {' + '.join(terms)}", f"        local = {local!r}"]
     lines += ["    if isfinite(out):", "        return out, local", "    return _dot(xs, n), local"]
+    return "\n".join(lines)
+
+
+def _dot_kernel(n: int) -> Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]]:
+    """``dot``'s forward value and local derivatives for ``n`` pairs as ONE generated function.
+
+    A neuron's dot node is the most common node of a network, and calling ``_dot`` and then
+    ``_dot_local`` (a loop and two slices) was a third of its cost. Written out for one ``n``,
+    both are a few lines (:func:`_dot_kernel_source`). Nothing is restated: the derivative tuple is
+    the rule ``_dot_local`` evaluated on stand-ins that print as ``xs[i]``, and the sum adds left to
+    right with the bias last, exactly as ``_dot`` does; a non-finite sum is handed to ``_dot`` to
+    raise its error.
+    """
     namespace: dict[str, Any] = {"isfinite": math.isfinite, "_dot": _dot}
-    exec(compile("\n".join(lines), f"<autograd.ops dot kernel n={n}>", "exec"), namespace)
+    exec(compile(_dot_kernel_source(n), f"<autograd.ops dot kernel n={n}>", "exec"), namespace)
     return namespace[f"dot_{n}"]
 
 
