@@ -79,6 +79,18 @@ def _check_prob(o: Value, y: float, a: int, who: str, *, logs_one_minus: bool) -
         )
 
 
+def _probabilities(
+    outputs: Sequence[Any], targets: Sequence[float], who: str, *, logs_one_minus: bool
+) -> tuple[Sequence[Value], Sequence[float]]:
+    """:func:`_pair` for outputs that are probabilities: every target in [0, 1], every output a
+    probability whose logs in the loss exist (see :func:`_check_prob`)."""
+    os, ys = _pair(outputs, targets, who, unit=True)
+    for a, o in enumerate(os):
+        if not 0.0 < o.data < 1.0:  # strictly inside is always fine; the edges depend on y
+            _check_prob(o, ys[a], a, who, logs_one_minus=logs_one_minus)
+    return os, ys
+
+
 def binary_cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Value:
     """The tutorial's loss: ``E = -(1/n) * sum_a (y_a*log(o_a) + (1-y_a)*log(1-o_a))``.
 
@@ -86,12 +98,9 @@ def binary_cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Va
     output. Each output's term is one ``+`` of ``y*log(o)`` and ``(1-y)*log(1-o)`` (a zero-coefficient
     half is omitted), the terms are one ``sum`` node, and ``E`` is that times ``-1/n``.
     """
-    who = "binary_cross_entropy"
-    os, ys = _pair(outputs, targets, who, unit=True)
+    os, ys = _probabilities(outputs, targets, "binary_cross_entropy", logs_one_minus=True)
     terms = []
-    for a, (o, y) in enumerate(zip(os, ys)):
-        if not 0.0 < o.data < 1.0:  # strictly inside is always fine; the edges depend on y
-            _check_prob(o, y, a, who, logs_one_minus=True)
+    for o, y in zip(os, ys):
         parts = []
         if y != 0.0:
             parts.append(o.log() if y == 1.0 else y * o.log())
@@ -108,11 +117,9 @@ def cross_entropy(outputs: Sequence[Any], targets: Sequence[float]) -> Value:
     in ``[0, 1]``. Only classes with ``y_a > 0`` enter the graph.
     """
     who = "cross_entropy"
-    os, ys = _pair(outputs, targets, who, unit=True)
+    os, ys = _probabilities(outputs, targets, who, logs_one_minus=False)
     terms = []
-    for a, (o, y) in enumerate(zip(os, ys)):
-        if not 0.0 < o.data < 1.0:  # strictly inside is always fine; the edges depend on y
-            _check_prob(o, y, a, who, logs_one_minus=False)
+    for o, y in zip(os, ys):
         if y != 0.0:
             terms.append(o.log() if y == 1.0 else y * o.log())
     if not terms:
