@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+import autograd
 from autograd import Value, apply, ops
 from autograd.value import as_float, number
 
@@ -116,8 +117,8 @@ class Neuron(Module):
         return len(self.w)
 
     def pre_activation(self, x: Sequence[Value | float]) -> Value:
-        """The weighted input ``sum_i w[i] * x[i] + b`` as one ``dot`` node (what ``autograd.dot`` makes)."""
-        return apply(ops.op_dot(self.n_in), *self.w, *as_inputs(x, self.n_in, "Neuron"), self.b)
+        """The weighted input ``sum_i w[i] * x[i] + b`` as one ``dot`` node."""
+        return autograd.dot(self.w, as_inputs(x, self.n_in, "Neuron"), self.b)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         if self.activation == "softmax":
