@@ -92,8 +92,7 @@ class Value:
     _hooks: list[HookHandle] | None
 
     def __init__(self, data: Any, label: str = "") -> None:
-        # A finite float is what as_float would return; only anything else pays for the call.
-        self.data = data if type(data) is float and -math.inf < data < math.inf else as_float(data)
+        self.data = as_float(data)
         self.grad = 0.0
         self.inputs = ()
         self.local_grads = ()
