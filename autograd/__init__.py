@@ -8,7 +8,7 @@
 8.0
 """
 
-from .backward import backward, grad, is_grad_enabled, no_grad, topological_order, zero_grad
+from .backward import Step, backward, backward_steps, grad, is_grad_enabled, no_grad, topological_order, zero_grad
 from .check import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .higher import NewtonStep, hessian, hessian_vector_product, newton_step
 from .value import HookHandle, Value, apply, dot, logsumexp, softmax, sum
@@ -18,9 +18,11 @@ __all__ = [
     "GradcheckReport",
     "HookHandle",
     "NewtonStep",
+    "Step",
     "Value",
     "apply",
     "backward",
+    "backward_steps",
     "dot",
     "grad",
     "gradcheck",

@@ -327,7 +327,7 @@ def record_label(rows: Sequence[str | Sequence[str]], rankdir: str) -> str:
 def op_param(v: Value) -> Any:
     """The fixed parameter of the operation that made ``v``: the component index of a ``softmax``
     output, the exponent of ``x ** n``, the pair count of a ``dot``; None for a leaf or an op without one."""
-    return v._op.param if v._op is not None else None
+    return v._rule.param if v._rule is not None else None
 
 
 def op_name(v: Value) -> str:

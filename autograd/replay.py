@@ -495,7 +495,7 @@ class Replay:
         index = {id(node): k for k, node in enumerate(order)}
         self._n_params = len(params)
         # The recorded tape, for the op-by-op path and for check(): per node, its op and input indices.
-        self._ops = [node._op for node in order]
+        self._ops = [node._rule for node in order]
         self._wiring = [tuple(index[id(i)] for i in node.inputs) for node in order]
         slot = {id(v): k for k, v in enumerate(params + inputs)}
         self._slots = [slot.get(id(node), -1) for node in order]
@@ -561,7 +561,7 @@ class Replay:
         for k, node in enumerate(order):
             wiring = tuple(index[id(i)] for i in node.inputs)
             where = f"node {k} of {self.n_nodes} ({node!r})"
-            if node._op is not self._ops[k] and node._op != self._ops[k]:
+            if node._rule is not self._ops[k] and node._rule != self._ops[k]:
                 recorded = self._ops[k]
                 was = recorded.name if recorded is not None else "a leaf"
                 raise ReplayMismatch(f"{where} is {node.op or 'a leaf'!r}; the trace recorded {was!r} there")
@@ -654,7 +654,7 @@ def _generate(
     needs_grad: dict[int, bool] = {}
     rules: dict[int, tuple[Expr | float, ...]] = {}
     for k, node in enumerate(order):
-        op = node._op
+        op = node._rule
         if op is None:
             exprs.setdefault(id(node), node.data)  # a constant: written into the code
             needs_grad[id(node)] = id(node) in param_ids
@@ -693,7 +693,7 @@ def _generate(
             name = f"d_{base.code}" if isinstance(base, Expr) and base.code.isidentifier() else w.name("d_node")
             _gradient_sum(name, pending, w)
         grad_names[id(node)] = name
-        if node._op is None:
+        if node._rule is None:
             continue
         for inp, local in zip(node.inputs, rules[id(node)]):
             if needs_grad[id(inp)]:
@@ -739,7 +739,7 @@ def _rule(
     run on Exprs (it calls a math function directly, say) is called on floats at replay time.
     """
     global _current_guards
-    op = node._op
+    op = node._rule
     assert op is not None
     _current_guards = []
     try:

@@ -81,14 +81,14 @@ class Value:
     (-3.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_op", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_rule", "_hooks", "__weakref__")
 
     data: float
     grad: float
     inputs: tuple[Value, ...]
     local_grads: tuple[float, ...]
     label: str
-    _op: Op | None
+    _rule: Op | None
     _hooks: list[HookHandle] | None
 
     def __init__(self, data: Any, label: str = "") -> None:
@@ -99,13 +99,20 @@ class Value:
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, not {type(label).__name__}: {label!r}")
         self.label = label
-        self._op = None
+        self._rule = None
         self._hooks = None
 
     @property
     def op(self) -> str:
         """The name of the operation that made this Value; ``""`` for a leaf."""
-        return self._op.name if self._op is not None else ""
+        return self._rule.name if self._rule is not None else ""
+
+    _op = op  # micrograd's name for the op's name: code written for micrograd reads it
+
+    @property
+    def _prev(self) -> set[Value]:
+        """The inputs as a set, as micrograd keeps them (``inputs`` is the ordered tuple to use here)."""
+        return set(self.inputs)
 
     @property
     def is_leaf(self) -> bool:
@@ -113,7 +120,7 @@ class Value:
         return not self.inputs
 
     def __repr__(self) -> str:
-        extra = f", op={self.op!r}" if self._op is not None else ""
+        extra = f", op={self.op!r}" if self._rule is not None else ""
         extra += f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
@@ -278,12 +285,12 @@ def apply(op: Op, *inputs: Value) -> Value:
             else:
                 out.local_grads = op.local(ops.FLOATS, data, xs, op.param)
         out.inputs = inputs
-        out._op = op
+        out._rule = op
     else:
         out.data = op.forward(xs, op.param)
         out.inputs = ()
         out.local_grads = ()
-        out._op = None
+        out._rule = None
     return out
 
 
