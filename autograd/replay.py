@@ -60,7 +60,7 @@ from . import ops
 from .backward import topological_order
 from .value import Value, as_float, value_list
 
-__all__ = ["Expr", "Replay", "ReplayMismatch", "trace"]
+__all__ = ["Expr", "NodeLines", "Replay", "ReplayMismatch", "node_lines", "trace"]
 
 
 class ReplayMismatch(ValueError):
@@ -701,6 +701,8 @@ def _generate(
                 if term is not None:
                     terms.setdefault(id(inp), []).append(term)
 
+    _record_node_names(w, order, exprs, grad_names)
+
     # Results: the output and each param's gradient. "+ 0.0" turns a -0.0 (from a first term that
     # is -0.0) into 0.0, as backward()'s accumulation, which starts from 0.0, does; nothing else changes.
     grads = [f"{grad_names[id(p)]} + 0.0" if id(p) in grad_names else "0.0" for p in params]
@@ -758,3 +760,80 @@ def _rule(
     if op.checks_local:
         local = tuple(w.assign(f"dl_{stem}", x, check=True) for x in local)
     return local
+
+
+# --- where each node lives in the generated code (for the explorer) --------------------------------
+
+# The generated code's globals hold, under this name, each node's (forward name, gradient name) in
+# topological order. No generated name starts with "__" (labels are stripped of leading underscores).
+_NODE_NAMES = "__node_names__"
+
+
+def _record_node_names(
+    w: _Writer, order: list[Value], exprs: dict[int, Expr | float], grad_names: dict[int, str]
+) -> None:
+    names = []
+    for node in order:
+        fw = exprs.get(id(node))
+        forward = fw.code if isinstance(fw, Expr) and fw.code.isidentifier() else None
+        names.append((forward, grad_names.get(id(node))))
+    w.namespace[_NODE_NAMES] = tuple(names)
+
+
+class NodeLines(tuple[tuple[int, ...], tuple[int, ...]]):
+    """Where one node lives in a replay's ``source``: ``(forward, gradient)`` 1-based line numbers.
+
+    ``forward``: the statement computing (or, for a param, unpacking) the node's value; ``gradient``:
+    the statement(s) computing d(output)/d(node), several when a long sum is split. Either is empty
+    when the code has none (a constant written into the code; a node no gradient is asked for).
+    """
+
+    __slots__ = ()
+
+    @property
+    def forward(self) -> tuple[int, ...]:
+        return self[0]
+
+    @property
+    def gradient(self) -> tuple[int, ...]:
+        return self[1]
+
+
+def node_lines(step: Replay) -> list[NodeLines]:
+    """For each node of the traced graph, in topological order, its lines in ``step.source``.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0, "x"); y = x * x; y.label = "y"
+    >>> step = trace(y, params=[x])
+    >>> lines = step.source.splitlines()
+    >>> [lines[n - 1].strip() for n in node_lines(step)[1].gradient]
+    ['d_y = 1.0']
+    >>> [lines[n - 1].strip() for n in node_lines(step)[0].gradient]
+    ['d_x = x * d_y + x * d_y']
+    """
+    names: tuple[tuple[str | None, str | None], ...] = step._function.__globals__[_NODE_NAMES]
+    lines = step.source.splitlines()
+    marks = [n for n, line in enumerate(lines) if line.startswith(("    # forward:", "    # backward:"))]
+    forward, backward = (marks + [len(lines)] * 2)[:2]
+    assigned: dict[str, list[int]] = {}
+    for n, line in enumerate(lines):
+        if n < forward:  # the header: "(a, b,) = params", possibly wrapped; a param's line is its unpacking
+            code = line.strip()
+            if n < 2 or code.startswith(("#", '"""')):
+                continue
+            targets = re.findall(r"\w+", code.partition(" = ")[0] if " = " in code else code)
+        else:  # a statement "    name = ..." (wrapped continuations are indented deeper)
+            head, sep, _ = line.partition(" = ")
+            if not sep or line.startswith("     ") or not head.strip().isidentifier():
+                continue
+            targets = [head.strip()]
+        kind = "d" if n > backward else "f"
+        for target in targets:
+            assigned.setdefault(f"{kind} {target}", []).append(n + 1)
+    return [
+        NodeLines((
+            tuple(assigned.get(f"f {forward}", ())) if forward else (),
+            tuple(assigned.get(f"d {gradient}", ())) if gradient else (),
+        ))
+        for forward, gradient in names
+    ]

@@ -1,0 +1,339 @@
+/* chainrule explorer: draws step i of the record embedded in the page, and nothing else.
+ *
+ * All state is the data object D (nodes, steps, legend, code) written by autograd/explorer/record.py
+ * and one index, `at`. render(i) derives what step i looks like from D alone and writes it to the
+ * SVG and the panels. Every number shown is a string from D: this script computes no numbers. */
+(function () {
+  "use strict";
+
+  const D = JSON.parse(document.getElementById("explorer-data").textContent);
+  const N = D.steps.length;
+  const F = D.forwardSteps; // steps [0, F) are the forward pass, F is the seed, (F, N) the backward pass
+  const $ = (id) => document.getElementById(id);
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const signClass = (s) => (s.startsWith("-") ? "neg" : s === "0" ? "" : "pos");
+  const num = (s) => `<span class="${signClass(s)}">${esc(s)}</span>`;
+  // An unlabelled Value is named like "tanh#12"; in a derivative it is bracketed: dE/d(tanh#12).
+  const wrap = (name) => (name.includes("#") ? `(${name})` : name);
+  const dOut = (name) => `d${esc(wrap(D.root.name))}/d${esc(wrap(name))}`;
+
+  // --- the picture: find each Value's box, op ellipse and edges by their Graphviz titles ---------
+  const svg = document.querySelector("#graph svg");
+  svg.removeAttribute("width");
+  svg.removeAttribute("height");
+  svg.querySelectorAll("g.graph > text").forEach((t) => t.remove()); // the picture's static legend
+  const byTitle = new Map();
+  svg.querySelectorAll("g.node, g.edge").forEach((g) => {
+    const t = g.querySelector("title");
+    if (!t) return;
+    const key = t.textContent;
+    if (!byTitle.has(key)) byTitle.set(key, []);
+    byTitle.get(key).push(g);
+  });
+  const one = (key) => (byTitle.get(key) || [null])[0];
+  const fieldText = (g, prefix) => (g ? [...g.querySelectorAll("text")].find((t) => t.textContent.startsWith(prefix)) : null);
+
+  const V = D.nodes.map((n, k) => {
+    const box = one(n.title);
+    const v = { k, n, box, op: n.op ? one(n.op) : null, gradText: fieldText(box, "grad"), result: null, inEdges: [] };
+    if (v.op) v.result = one(`${n.op}->${n.title}`);
+    if (box) {
+      const shape = box.querySelector("polygon, ellipse");
+      v.fill0 = shape ? shape.getAttribute("fill") : null;
+      v.shape = shape;
+      box.querySelector("title").textContent = `${n.name} (click for its record)`;
+      box.setAttribute("data-node", String(k));
+      box.addEventListener("click", () => select(k));
+    }
+    if (v.op) v.op.addEventListener("click", () => select(k));
+    return v;
+  });
+  // Input edge number e of node k: the edge titled "v{j}->o{k}"; an op using one input twice has two.
+  V.forEach((v) => {
+    const seen = new Map();
+    v.n.inputs.forEach((inp) => {
+      if (inp.node < 0 || !v.n.op) { v.inEdges.push(null); return; }
+      const key = `${D.nodes[inp.node].title}->${v.n.op}`;
+      const nth = seen.get(key) || 0;
+      seen.set(key, nth + 1);
+      v.inEdges.push((byTitle.get(key) || [])[nth] || null);
+    });
+  });
+  const stepsInto = V.map(() => []); // backward step indices per receiver, in order
+  D.steps.forEach((s, i) => { if (s.kind === "backward") stepsInto[s.node].push(i); });
+
+  // --- what step i looks like, derived from D alone ------------------------------------------------
+  function stateAt(i) {
+    const seen = i < F ? i : F - 1; // forward: nodes 0..seen have appeared
+    const last = V.map(() => -1); // each node's latest backward (or seed) step at or before i
+    const edge = new Map(); // "k:e" -> the step that sent along input edge e of node k
+    for (let j = F; j <= i && j < N; j++) {
+      const s = D.steps[j];
+      last[s.node] = j;
+      if (s.kind === "backward" && s.consumer >= 0) edge.set(`${s.consumer}:${s.input}`, s);
+    }
+    return { i, seen, last, edge, backward: i >= F };
+  }
+
+  // Cache what was last written to each element, so a step touches only what changed.
+  const written = new WeakMap();
+  function put(el, key, apply) {
+    if (!el || written.get(el) === key) return;
+    written.set(el, key);
+    apply(el);
+  }
+  function classes(el, list) {
+    put(el, "c:" + list.join(" "), () => {
+      for (const c of ["unseen", "fresh", "partial", "complete", "receiver", "consumer", "current", "unsent", "selected"]) {
+        el.classList.toggle(c, list.includes(c));
+      }
+    });
+  }
+  function strokeEdge(g, color, width, dashed) {
+    if (!g) return;
+    put(g.querySelector("path"), `${color}|${width}`, (p) => {
+      p.style.stroke = color || "";
+      p.style.strokeWidth = width ? `${width}px` : "";
+    });
+    g.querySelectorAll("polygon").forEach((p) => put(p, color || "", (q) => { q.style.fill = color || ""; q.style.stroke = color || ""; }));
+    g.classList.toggle("unsent", !!dashed);
+  }
+
+  let selected = -1;
+  function draw(st) {
+    const cur = D.steps[st.i];
+    V.forEach((v) => {
+      const k = v.k;
+      const visible = k <= st.seen || st.backward;
+      const j = st.last[k];
+      const s = j >= 0 ? D.steps[j] : null;
+      const list = [];
+      if (!visible) list.push("unseen");
+      if (cur.kind === "forward" && cur.node === k) list.push("fresh");
+      if (st.backward && s) list.push(s.kind === "seed" || s.complete ? "complete" : "partial");
+      if (cur.kind !== "forward" && cur.node === k) list.push("receiver");
+      if (cur.kind === "backward" && cur.consumer === k) list.push("consumer");
+      if (k === selected) list.push("selected");
+      classes(v.box, list);
+      classes(v.op, visible ? [] : ["unseen"]);
+      classes(v.result, visible ? [] : ["unseen"]);
+      put(v.shape, st.backward ? (s ? s.fill : "#ffffff") : v.fill0, (p) => p.setAttribute("fill", st.backward ? (s ? s.fill : "#ffffff") : v.fill0));
+      const text = !st.backward ? "grad ·" : s ? `grad ${s.totalBox}` : "grad 0";
+      put(v.gradText, text, (t) => { t.textContent = text; t.classList.toggle("pending", !s); });
+      // The op's result edge carries this node's gradient; its input edges what it sent back.
+      strokeEdge(v.result, st.backward && s ? s.totalColor : "", st.backward && s ? s.totalWidth : 0, false);
+      v.inEdges.forEach((g, e) => {
+        if (!g) return;
+        const sent = st.edge.get(`${k}:${e}`);
+        classes(g, [...(visible ? [] : ["unseen"]), ...(cur.kind === "backward" && cur.consumer === k && cur.input === e ? ["current"] : [])]);
+        strokeEdge(g, sent ? (sent.sent ? sent.edgeColor : "#9a9a9a") : "", sent && sent.sent ? sent.edgeWidth : 0, sent && !sent.sent);
+      });
+    });
+    if (cur.kind === "backward" && cur.consumer >= 0) classes(V[cur.consumer].result, ["current"]);
+  }
+
+  // --- the panels -------------------------------------------------------------------------------------
+  function stepPanel(i) {
+    const s = D.steps[i];
+    const v = D.nodes[s.node];
+    if (s.kind === "forward") {
+      const rows = v.inputs.map((inp) => `<tr><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? num(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${num(inp.local)}</td></tr>`).join("");
+      const what = v.opName ? `${esc(v.opName)}(${v.inputs.map((inp) => esc(inp.name)).join(", ")})` : esc(v.kind);
+      return `<div class="phase-line">Forward pass: value ${i + 1} of ${F}, in topological order</div>
+        <div class="eq" id="eq"><b>${esc(v.name)}</b> = ${what} = <span class="con">${num(v.data)}</span></div>` +
+        (rows ? `<div class="explain">local derivatives recorded now, read again in the backward pass:</div>
+        <table><tr><th>input</th><th>data</th><th>d${esc(wrap(v.name))}/d input</th></tr>${rows}</table>`
+          : `<div class="explain">a leaf: made by you, not by an operation; nothing to differentiate here.</div>`);
+    }
+    if (s.kind === "seed") {
+      return `<div class="phase-line">Backward pass starts</div>
+        <div class="eq" id="eq">${dOut(v.name)} = <span class="total">${num(s.total)}</span></div>
+        <div class="explain">the output's derivative with respect to itself. From here each step sends one
+        gradient back along one edge, in the order the engine does it.</div>`;
+    }
+    const b = i - F;
+    const nb = N - F - 1;
+    const n = stepsInto[s.node];
+    const which = n.indexOf(i) + 1;
+    const status = !s.sent
+      ? `<span class="badge unsent">not sent</span>`
+      : s.complete ? `<span class="badge done">&#x2713; complete</span>` : `<span class="badge open">sum still open</span>`;
+    const cons = esc(s.consumerName);
+    const head = `<div class="phase-line">Backward pass: chain-rule step ${b} of ${nb}
+      &middot; edge ${esc(s.receiverName)} &rarr; ${cons}${s.consumer < 0 ? " (not drawn)" : ""}</div>`;
+    const eq = `<div class="eq" id="eq">${dOut(s.receiverName)} += <span class="up">${esc(s.upstream)}</span> &times; <span class="loc">${esc(s.local)}</span> = <span class="con">${esc(s.contribution)}</span></div>`;
+    const why = `<div class="explain"><span class="up">upstream</span> ${dOut(s.consumerName)} &times;
+      <span class="loc">local</span> d${esc(wrap(s.consumerName))}/d${esc(wrap(s.receiverName))} (recorded in the forward pass) = contribution</div>`;
+    const sum = s.sent
+      ? `<div class="sum" id="sum">${dOut(s.receiverName)} = <span class="before">${esc(s.before)}</span> + ${esc(s.contribution)} = <span class="total">${num(s.total)}</span> ${status}</div>`
+      : `<div class="sum" id="sum">${dOut(s.receiverName)} stays <span class="total">${num(s.total)}</span> ${status}</div>
+         <div class="explain">${dOut(s.consumerName)} is 0, so the engine sends nothing along this edge.</div>`;
+    const count = `<div class="explain">contribution ${which} of ${n.length} into ${esc(s.receiverName)} (one per edge to a consumer)</div>`;
+    return head + eq + why + sum + count;
+  }
+
+  function recordPanel(k, at) {
+    if (k < 0) return `<div class="explain">Click a value's box (or its operation) to see its whole record: data,
+      gradient, inputs with their local derivatives, and the contributions that summed to its gradient.</div>`;
+    const v = D.nodes[k];
+    const inputs = v.inputs.map((inp) => `<tr${inp.node >= 0 ? ` class="jump" data-node="${inp.node}"` : ""}><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? num(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${num(inp.local)}</td></tr>`).join("");
+    const contrib = stepsInto[k].map((j) => {
+      const s = D.steps[j];
+      return `<tr class="jump${j === at ? " now" : ""}" data-step="${j}"><td class="num">${j + 1}</td><td>${esc(s.consumerName)}</td>
+        <td class="num">${esc(s.upstream)} &times; ${esc(s.local)} = ${num(s.contribution)}</td><td class="num">${num(s.total)}</td></tr>`;
+    }).join("");
+    const code = v.gradientLines.length ? `; its gradient: line ${v.gradientLines.join(", ")} of the code` : "";
+    return `<div><span class="name">${esc(v.name)}</span> <span class="kind">${esc(v.opName || "leaf")} &middot; ${esc(v.kind)} &middot; node ${v.index}</span></div>
+      <table><tr><th>data</th><td class="num">${num(v.data)}</td></tr>
+      <tr><th>grad</th><td class="num" id="record-grad">${num(v.grad)}</td><td class="explain">${dOut(v.name)}, final${esc(code)}</td></tr></table>` +
+      (inputs ? `<table><tr><th>input</th><th>data</th><th>local d${esc(wrap(v.name))}/d input</th></tr>${inputs}</table>` : "") +
+      (k === D.root.node ? `<div class="explain">the output: its gradient is 1 by definition.</div>`
+        : contrib ? `<table><tr><th>step</th><th>from</th><th>upstream &times; local = contribution</th><th>running sum</th></tr>${contrib}</table>`
+          : `<div class="explain">no backward step reaches it.</div>`);
+  }
+
+  // --- the code pane ---------------------------------------------------------------------------------
+  const codeBox = $("code");
+  const codeLines = [];
+  if (D.code) {
+    const frag = document.createDocumentFragment();
+    D.code.lines.forEach((text, n) => {
+      const div = document.createElement("div");
+      div.className = "ln";
+      div.innerHTML = `<i>${n + 1}</i>${esc(text)}`;
+      codeLines.push(div);
+      frag.appendChild(div);
+    });
+    codeBox.appendChild(frag);
+  } else {
+    codeBox.innerHTML = `<div class="code-note">${esc(D.codeNote || "no code for this graph")}</div>`;
+  }
+  let lit = [];
+  function showCode(i) {
+    if (!D.code) return;
+    lit.forEach((el) => el.classList.remove("hl", "hl2"));
+    lit = [];
+    const s = D.steps[i];
+    const v = D.nodes[s.node];
+    const lines = s.kind === "forward" ? v.forwardLines : v.gradientLines;
+    const where = $("code-where");
+    if (!lines.length) {
+      where.textContent = s.kind === "forward" ? `${v.name}: a constant, written into the code`
+        : `${v.name}: no line (a constant: the code asks no gradient of it)`;
+    } else {
+      where.textContent = `line ${lines.join(", ")}: ${s.kind === "forward" ? "computes" : "the gradient of"} ${v.name}`;
+    }
+    lines.forEach((n) => { const el = codeLines[n - 1]; if (el) { el.classList.add("hl"); lit.push(el); } });
+    if (s.kind === "backward" && s.consumer >= 0) {
+      D.nodes[s.consumer].gradientLines.forEach((n) => { const el = codeLines[n - 1]; if (el) { el.classList.add("hl2"); lit.push(el); } });
+    }
+    if (lit.length) {
+      const el = lit[0];
+      const top = el.offsetTop - codeBox.offsetTop;
+      if (top < codeBox.scrollTop || top > codeBox.scrollTop + codeBox.clientHeight - 20) {
+        codeBox.scrollTop = Math.max(0, top - codeBox.clientHeight / 3);
+      }
+    }
+  }
+
+  // --- keep the current step in view when the graph is larger than the window ------------------
+  const graphBox = $("graph");
+  function reveal(el) {
+    if (!el) return;
+    const r = el.getBoundingClientRect();
+    const box = graphBox.getBoundingClientRect();
+    if (r.bottom > box.bottom || r.top < box.top) graphBox.scrollTop += r.top - box.top - box.height / 2 + r.height / 2;
+    if (r.right > box.right || r.left < box.left) graphBox.scrollLeft += r.left - box.left - box.width / 2 + r.width / 2;
+  }
+
+  // --- the one index, and render(i) --------------------------------------------------------------
+  let at = 0;
+  function render(i) {
+    at = Math.max(0, Math.min(N - 1, i));
+    const s = D.steps[at];
+    draw(stateAt(at));
+    $("counter").textContent = `step ${at + 1} of ${N}`;
+    $("slider").value = String(at + 1);
+    const phase = $("phase");
+    phase.textContent = s.kind === "forward" ? "forward pass" : "backward pass";
+    phase.className = `pill ${s.kind === "forward" ? "forward" : "backward"}`;
+    $("step").innerHTML = stepPanel(at);
+    $("record").innerHTML = recordPanel(selected, at);
+    showCode(at);
+    reveal(V[s.node].box);
+    document.body.dataset.step = String(at + 1);
+  }
+  function select(k) {
+    selected = k === selected ? -1 : k;
+    render(at);
+  }
+
+  // --- controls --------------------------------------------------------------------------------------
+  let timer = null;
+  function play(on) {
+    if (timer) { clearInterval(timer); timer = null; }
+    if (on) {
+      if (at >= N - 1) render(0);
+      timer = setInterval(() => { render(at + 1); if (at >= N - 1) play(false); }, 1000 / Number($("speed").value));
+    }
+    $("play").textContent = timer ? "pause" : "play";
+    $("play").classList.toggle("playing", !!timer);
+  }
+  $("home").onclick = () => render(0);
+  $("prev").onclick = () => render(at - 1);
+  $("next").onclick = () => render(at + 1);
+  $("end").onclick = () => render(N - 1);
+  $("play").onclick = () => play(!timer);
+  $("speed").onchange = () => { if (timer) play(true); };
+  $("slider").max = String(N);
+  $("slider").oninput = (e) => render(Number(e.target.value) - 1);
+  document.addEventListener("keydown", (e) => {
+    if (e.target instanceof HTMLSelectElement || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target === $("slider") && e.key.startsWith("Arrow")) return; // the slider steps itself
+    const go = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: N - 1 }[e.key];
+    if (go !== undefined) { e.preventDefault(); render(go); } else if (e.key === " ") { e.preventDefault(); play(!timer); }
+  });
+  for (const panel of [$("record"), $("step")]) {
+    panel.addEventListener("click", (e) => {
+      const row = e.target.closest("tr.jump");
+      if (!row) return;
+      if (row.dataset.step) render(Number(row.dataset.step));
+      else if (row.dataset.node) select(Number(row.dataset.node));
+    });
+  }
+  // The graph fits the window's width, unless that shrinks its text below ~3 px (a long chain, a
+  // capped large graph): then it opens at a readable size and the view follows the current step.
+  let zoom = 1;
+  function setZoom(z) {
+    zoom = Math.max(0.25, Math.min(64, z));
+    svg.style.width = `${zoom * 100}%`;
+    reveal(V[D.steps[at].node].box);
+  }
+  function fittedTextPx() {
+    const t = svg.querySelector("g.node text");
+    const box = svg.viewBox.baseVal;
+    if (!t || !box || !box.width) return 12;
+    return (parseFloat(t.getAttribute("font-size")) || 11) * graphBox.clientWidth / box.width;
+  }
+  $("zoom-in").onclick = () => setZoom(zoom * 1.25);
+  $("zoom-out").onclick = () => setZoom(zoom / 1.25);
+  $("zoom-fit").onclick = () => setZoom(1);
+
+  // --- static text: title, size cap, legend --------------------------------------------------------
+  $("title").textContent = D.title;
+  if (D.cap) $("cap").textContent = D.cap;
+  const L = D.legend;
+  const ramp = (a, b) => `<span class="ramp" style="background:linear-gradient(90deg,${a},${b})"></span>`;
+  $("legend").innerHTML =
+    `<span>gradient &lt; 0 ${ramp(L.negativeFaint, L.negative)} &gt; 0 ${ramp(L.positiveFaint, L.positive)}, 0 grey; edges: the contribution sent back, nodes: the running sum</span>` +
+    `<span><span class="sw" style="border:2.5px solid #111"></span>gradient complete <span class="sw" style="border:1.5px dashed #555"></span>sum still open</span>` +
+    `<span><span class="sw" style="box-shadow:0 0 4px 2px var(--hot);border-color:#b36b00"></span>this step</span>` +
+    `<span>boxes: label | data | grad &middot; edge labels: local derivative d(out)/d(in) &middot; before the backward pass: <span class="sw" style="background:#d9f0d3"></span>output <span class="sw" style="background:#fff2cc"></span>parameter <span class="sw" style="background:#deebf7"></span>input <span class="sw" style="background:#f0f0f0"></span>constant</span>` +
+    `<span class="note">${esc(L.note)}</span>`;
+
+  render(0);
+  const px = fittedTextPx();
+  if (px < 3) setZoom(10 / px);
+  window.chainruleExplorer = { render, get step() { return at + 1; }, steps: N, fittedTextPx };
+  document.body.dataset.ready = "1";
+})();

@@ -1,0 +1,175 @@
+"""The explorer page: the graph's SVG, the record as JSON, and the script and styles, in one HTML file.
+
+The script (``explorer.js``), styles (``explorer.css``) and skeleton (``template.html``) are package
+data files beside this module; :meth:`Explorer.html` inlines them, so the page makes no request of
+any kind and works from ``file://``, offline, and inside a notebook (through an iframe's ``srcdoc``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .. import replay
+from ..backward import topological_order
+from ..draw import DEFAULT_MAX_NODES, draw_graph
+from ..value import Value, value_list
+from .record import DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, significant
+
+# draw_graph options the explorer sets itself: the page rewrites those parts of the picture per step.
+_OWN_OPTIONS = ("show_grad", "edge_labels", "flow", "legend", "precision", "number_format")
+_BOX_WIDTH = 10  # characters reserved for a number in a box: the page swaps in running sums later
+_PLACEHOLDER = re.compile(r"/\*@(\w+)@\*/|<!--@(\w+)@-->")
+
+
+class Explorer:
+    """A step-through page for one graph: ``save_html(path)``, or shown inline in Jupyter.
+
+    Built by :func:`explore`. ``record`` is the page's data (nodes, steps, legend, code) and
+    ``svg`` the picture it animates; both are fixed when the explorer is made.
+    """
+
+    def __init__(self, record: dict[str, Any], svg: str) -> None:
+        self.record = record
+        self.svg = svg
+
+    def __repr__(self) -> str:
+        return f"Explorer({len(self.record['nodes'])} values, {len(self.record['steps'])} steps)"
+
+    @property
+    def n_steps(self) -> int:
+        """How many steps the page has (forward, seed and backward): its ``step i of N``."""
+        return len(self.record["steps"])
+
+    def html(self) -> str:
+        """The whole page as one self-contained HTML document."""
+        data = json.dumps(self.record, separators=(",", ":"), allow_nan=False)
+        parts = {
+            "title": html.escape(self.record["title"] or f"chainrule explorer: {self.record['root']['name']}"),
+            "css": _asset("explorer.css"),
+            "svg": self.svg,
+            # "</" would end the script element early; "<\/" is the same JSON string.
+            "data": data.replace("</", "<\\/"),
+            "js": _asset("explorer.js"),
+        }
+        return _PLACEHOLDER.sub(lambda m: parts[m.group(1) or m.group(2)], _asset("template.html"))
+
+    def save_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page to ``path`` (parent folders created) and return the path."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.html(), encoding="utf-8")
+        return target
+
+    def _repr_html_(self) -> str:
+        # A notebook runs no script placed in its output directly; an iframe's srcdoc does.
+        doc = html.escape(self.html(), quote=True)
+        style = "width:100%;height:760px;border:1px solid #ddd"
+        return f'<iframe srcdoc="{doc}" style="{style}" title="chainrule explorer"></iframe>'
+
+
+def explore(
+    root: Value,
+    *,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    digits: int = DEFAULT_DIGITS,
+    floor: float = DEFAULT_FLOOR,
+    code: bool = True,
+    params: Iterable[Value] = (),
+    title: str | None = None,
+    **options: Any,
+) -> Explorer:
+    """A step-through page for the graph that produced ``root``: forward, then backward one
+    chain-rule contribution at a time, in the engine's order.
+
+    Args:
+        root: the output Value. Its graph is read, never changed (``.grad`` is not touched: the
+            page shows the sweep of :func:`autograd.backward_steps`).
+        max_nodes: show at most this many Values (those nearest the output); the page says what
+            was left out. None shows everything.
+        digits: significant digits of every number in the page's panels (boxes show 4).
+        floor: magnitudes below ``floor`` x the largest gradient are drawn at the faintest colour.
+        code: show the backward pass written out (:func:`autograd.replay.trace`) beside the steps.
+        params: Values styled as parameters (``model.parameters()``).
+        title: a heading for the page.
+        **options: passed on to :func:`autograd.draw.draw_graph` (``rankdir``, ``cluster``, ...).
+
+    >>> from autograd import Value
+    >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+    >>> c = a * b; c.label = "c"
+    >>> page = explore(c)
+    >>> page.n_steps                     # 3 values appear, the seed, 2 chain-rule steps
+    6
+    >>> page.record["steps"][-1]["upstream"], page.record["steps"][-1]["local"]
+    ('1', '2')
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"explore takes the output Value of a graph, not {type(root).__name__}: {root!r}")
+    clash = sorted(set(options) & set(_OWN_OPTIONS))
+    if clash:
+        raise TypeError(
+            f"explore sets {', '.join(clash)} itself (the page draws numbers and colours per step); "
+            f"other draw_graph options ({', '.join(('rankdir', 'cluster'))}, ...) are passed on"
+        )
+    params = [params] if isinstance(params, Value) else value_list(params, "explore's params")
+    picture = draw_graph(
+        root,
+        max_nodes=max_nodes,
+        params=params,
+        show_grad=True,
+        edge_labels="local",
+        legend=False,
+        number_format=_box_number,
+        **options,
+    )
+    svg = picture.svg()
+    drawn = {int(i) for i in re.findall(r"<title>v(\d+)</title>", svg)}
+    traced, note = _code(root) if code else (None, "the code pane is off (explore(..., code=False))")
+    record = build_record(
+        root,
+        drawn=drawn,
+        digits=digits,
+        floor=floor,
+        params={id(p) for p in params},
+        code=traced,
+        code_note=note,
+        title=title or "",
+        max_nodes=max_nodes,
+    )
+    return Explorer(record, _inline_svg(svg))
+
+
+def _box_number(x: float) -> str:
+    # Boxes are sized by Graphviz for the text drawn now; the page later writes running sums in the
+    # same place, so every number is padded (no-break spaces: Graphviz keeps them) to one width.
+    return significant(x, 4).center(_BOX_WIDTH, "\u00a0")
+
+
+def _code(root: Value) -> tuple[tuple[str, list[replay.NodeLines]] | None, str]:
+    """The replay's source and each node's lines in it, or None and why not."""
+    leaves = [v for v in topological_order(root) if v.is_leaf]
+    # Named leaves are read as params (so each gets a gradient line); unnamed ones are constants
+    # written into the code, as a reader would write them. No names at all: every leaf is a param.
+    params = [v for v in leaves if v.label] or leaves
+    try:
+        step = replay.trace(root, params=params)
+    except Exception as err:  # any failure only costs the code pane; the page says why
+        return None, f"the backward pass could not be written out as code here ({type(err).__name__}: {err})"
+    return (step.source, replay.node_lines(step)), ""
+
+
+def _inline_svg(svg: str) -> str:
+    """The SVG element alone (no XML declaration, doctype or comments), ready to sit in HTML."""
+    start = svg.find("<svg")
+    body = svg[start:] if start >= 0 else svg
+    return re.sub(r"<!--.*?-->\n?", "", body, flags=re.S)
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")

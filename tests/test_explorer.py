@@ -1,0 +1,245 @@
+"""The explorer's builder: the page's data against independent numbers, the page self-contained, the
+size cap honest, the colour scale by sign and size, the replay's lines pointing at the right code,
+and nothing the user passed in changed. (The page in a real browser: test_explorer_browser.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import given, settings
+from strategies import Dag, close, dags, fd_derivative
+
+import autograd
+from autograd import Value, replay, topological_order
+from autograd.explorer import Explorer, explore
+from autograd.explorer.record import build_record, significant
+from autograd.explorer.scale import DivergingScale
+
+
+def tutorial_loss() -> tuple[Value, list[Value]]:
+    from nn import losses, tutorial
+
+    net = tutorial.network()
+    x = [Value(v, f"x[{i}]") for i, v in enumerate(tutorial.INPUT)]
+    loss = losses.binary_cross_entropy(net(x), tutorial.TARGET)
+    loss.label = "E"
+    return loss, net.parameters()
+
+
+# --- the steps are the engine's sweep, and their numbers check out independently --------------------
+
+
+@settings(max_examples=15)
+@given(dags(max_steps=8))
+def test_backward_steps_multiply_out_and_sum_to_the_finite_difference_gradient(dag: Dag) -> None:
+    nodes = dag.build()
+    root = nodes[-1]
+    record = build_record(root)
+    order = topological_order(root)
+    n = len(order)
+    steps = record["steps"]
+    assert [s["kind"] for s in steps] == ["forward"] * n + ["seed"] + ["backward"] * (len(steps) - n - 1)
+    assert [s["node"] for s in steps[:n]] == list(range(n))  # topological order
+    running: dict[int, float] = {}
+    for s in steps[n + 1 :]:
+        # upstream x local = contribution, multiplied here; the running sum added here.
+        up, local = s["upstreamValue"], s["localValue"]
+        if s["sent"]:
+            assert s["contributionValue"] == up * local
+            running[s["node"]] = running.get(s["node"], 0.0) + up * local
+        else:
+            assert up == 0.0 and s["contributionValue"] == 0.0
+        assert s["totalValue"] == running.get(s["node"], 0.0)
+        assert s["beforeValue"] + (s["contributionValue"] if s["sent"] else 0.0) == s["totalValue"]
+        for key in ("upstream", "local", "contribution", "total", "before"):
+            assert s[key] == f"{s[key + 'Value'] + 0.0:.7g}"
+    # Every final gradient against central differences of the recipe's float evaluation.
+    by_node = {id(v): k for k, v in enumerate(order)}
+    for i, v in enumerate(nodes):
+        k = by_node[id(v)]
+        want = fd_derivative(lambda d, i=i: dag.evaluate(dag.leaves, bump=(i, d[0]))[-1], [0.0], 0)
+        got = record["nodes"][k]["gradValue"]
+        assert close(got, want, rtol=1e-6, atol=1e-7), (v, got, want)
+        assert record["nodes"][k]["grad"] == f"{got + 0.0:.7g}"
+
+
+def test_the_tutorial_network_is_shown_whole_with_every_step() -> None:
+    loss, params = tutorial_loss()
+    page = explore(loss, params=params)
+    order = topological_order(loss)
+    engine = autograd.backward_steps(loss)
+    assert len(page.record["nodes"]) == len(order)  # no cap on the tutorial
+    assert page.n_steps == len(order) + 1 + len(engine)
+    assert page.record["cap"] == ""
+    assert {n["kind"] for n in page.record["nodes"]} == {"output", "parameter", "input", "constant", "operation"}
+    # The brief's example step, found by its receiver: dE/dh2_out[0] gets 0.3 x upstream from O_in[0].
+    kinds = [n["name"] for n in page.record["nodes"]]
+    assert "h2_out[0]" in kinds and "W_kl[0][0]" in kinds
+    finals = autograd.grad(loss, order)
+    for node, g in zip(page.record["nodes"], finals):
+        assert node["gradValue"] == g
+
+
+# --- formatting -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(0.0, "0"), (-0.0, "0"), (0.05161977123, "0.05161977"), (-2e-18, "-2e-18"), (1234567.8, "1234568"), (0.3, "0.3")],
+)
+def test_numbers_have_significant_digits_never_minus_zero(x: float, text: str) -> None:
+    assert significant(x) == text
+
+
+def test_box_numbers_are_padded_to_one_width_so_running_sums_fit() -> None:
+    a = Value(2.0, "a")
+    page = explore(a * a * 1e-7)
+    widths = {len(m) for m in re.findall(r">grad ([^<]*)<", page.svg)}
+    assert widths == {10}
+
+
+# --- the page: one file, no requests -----------------------------------------------------------------
+
+
+def test_the_page_is_one_self_contained_file(tmp_path) -> None:
+    loss, params = tutorial_loss()
+    path = explore(loss, params=params).save_html(tmp_path / "sub" / "e.html")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 1
+    # Nothing that loads: no src, no external href, no url(), no import, no fetch.
+    assert not re.search(r"\ssrc\s*=", text)
+    assert re.findall(r"href=\"([^\"]*)\"", text) == ["data:,"]
+    assert not re.search(r"https?://(?!www\.w3\.org/)", text)  # only XML namespace names
+    assert "url(" not in text and "fetch(" not in text and "import(" not in text
+    data = re.search(r'<script type="application/json" id="explorer-data">(.*?)</script>', text, re.S)
+    assert data is not None
+    record = json.loads(data.group(1))
+    assert len(record["steps"]) == len(topological_order(loss)) + 1 + len(autograd.backward_steps(loss))
+    assert "/*@" not in text and "<!--@" not in text  # every placeholder filled
+
+
+def test_notebook_html_is_an_iframe_running_the_page() -> None:
+    x = Value(1.5, "x")
+    page = explore(x.tanh())
+    out = page._repr_html_()
+    assert out.startswith("<iframe srcdoc=") and "<script" not in out  # the page is escaped inside srcdoc
+    assert "&lt;svg" in out
+
+
+def test_json_cannot_close_its_script_early() -> None:
+    x = Value(1.0, "</script><b>x")
+    text = explore(x * 2.0, title="</script>").html()
+    assert text.count("</script>") == 2  # the data's and the code's own end tags
+
+
+# --- the size cap ----------------------------------------------------------------------------------------
+
+
+def test_a_large_graph_is_capped_and_says_what_was_left_out() -> None:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(300):
+        y = y * 0.999 + 0.001
+    page = explore(y, max_nodes=40)
+    record = page.record
+    total = len(topological_order(y))
+    assert len(record["nodes"]) == 40
+    assert f"showing 40 of {total:,} values" in record["cap"]
+    # Only steps into drawn Values are kept, and their totals are still the whole graph's.
+    order = topological_order(y)
+    drawn = {n["index"] for n in record["nodes"]}
+    engine = [s for s in autograd.backward_steps(y) if order.index(s.receiver) in drawn]
+    shown = [s for s in record["steps"] if s["kind"] == "backward"]
+    assert [s["totalValue"] for s in shown] == [s.total for s in engine]
+    assert f"{len(autograd.backward_steps(y)) - len(engine):,} backward steps" in record["cap"]
+
+
+# --- colours ------------------------------------------------------------------------------------------------
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def test_colour_shows_the_sign_and_width_the_size_on_a_floored_log_scale() -> None:
+    scale = DivergingScale.of([0.3, -0.02, 2e-18, 0.0], floor=1e-6)
+    assert (scale.hi, scale.lo, scale.below_floor) == (0.3, 0.02, 1)  # 2e-18 does not stretch the scale
+    r, _, b = _rgb(scale.edge_color(0.1))
+    assert r > b  # positive: red
+    r, _, b = _rgb(scale.edge_color(-0.1))
+    assert b > r  # negative: blue
+    assert scale.edge_color(0.0) != scale.edge_color(1e-9)
+    assert scale.width(2e-18) == scale.width(0.02) < scale.width(0.1) < scale.width(-0.3)
+    assert scale.width(0.1) == scale.width(-0.1)
+    note = scale.legend(significant)["note"]
+    assert "1e-06 × the largest" in note and "(1 here)" in note
+
+
+def test_a_bad_floor_is_refused() -> None:
+    with pytest.raises(ValueError, match="floor must be a number between 0 and 1"):
+        DivergingScale.of([1.0], floor=2.0)
+
+
+# --- the replay's lines --------------------------------------------------------------------------------------
+
+
+@settings(max_examples=10)
+@given(dags(max_steps=8))
+def test_each_nodes_gradient_line_assigns_the_gradient_of_its_forward_name(dag: Dag) -> None:
+    nodes = dag.build([Value(x, f"leaf{i}") for i, x in enumerate(dag.leaves)])
+    root = nodes[-1]
+    step = replay.trace(root, params=nodes[: len(dag.leaves)])
+    lines = step.source.splitlines()
+    for node, where in zip(topological_order(root), replay.node_lines(step)):
+        if node.is_leaf and not node.label:  # a constant, written into the code: no line of its own
+            assert where == ((), ())
+            continue
+        assert where.forward, node  # every other node is a param or computed from one
+        forward = lines[where.forward[0] - 1].strip()
+        if node.is_leaf:  # a param's line unpacks it from params
+            assert re.search(rf"\b{node.label}\b", forward), (node, forward)
+        else:
+            name = forward.partition(" = ")[0]
+            for n in where.gradient:
+                assert lines[n - 1].strip().startswith(f"d_{name} = ")
+    # The output's gradient line seeds the sweep.
+    out = replay.node_lines(step)[-1]
+    assert lines[out.gradient[0] - 1].strip().endswith(" = 1.0")
+
+
+def test_without_code_the_page_says_why() -> None:
+    x = Value(2.0, "x")
+    y = x * x
+    handle = x.register_hook(lambda g: g)
+    try:
+        page = explore(y)
+    finally:
+        handle.remove()
+    assert page.record["code"] is None and "hooks" in page.record["codeNote"]
+    assert explore(y, code=False).record["codeNote"].startswith("the code pane is off")
+
+
+# --- errors and purity -----------------------------------------------------------------------------------
+
+
+def test_bad_input_is_refused_in_the_users_words() -> None:
+    with pytest.raises(TypeError, match="explore takes the output Value"):
+        explore(3.0)  # type: ignore[arg-type]
+    x = Value(1.0, "x")
+    with pytest.raises(TypeError, match="explore sets edge_labels itself"):
+        explore(x * x, edge_labels="flow")
+    with pytest.raises(ValueError, match="digits must be an int from 1 to 17"):
+        explore(x * x, digits=0)
+    with pytest.raises(ValueError, match="rankdir"):
+        explore(x * x, rankdir="sideways")
+
+
+def test_exploring_changes_no_value() -> None:
+    loss, params = tutorial_loss()
+    order = topological_order(loss)
+    before = [(v.data, v.grad, v.label, v.inputs, v.local_grads) for v in order]
+    page = explore(loss, params=params)
+    assert isinstance(page, Explorer)
+    assert [(v.data, v.grad, v.label, v.inputs, v.local_grads) for v in order] == before
