@@ -92,7 +92,10 @@ class Watched:
 
         start = time.perf_counter()
         self.page.goto(self.url)
-        self.page.wait_for_selector(ready, state="attached")
+        try:
+            self.page.wait_for_selector(ready, state="attached", timeout=15_000)
+        except Exception as err:  # say what the page said, not only that it timed out
+            raise AssertionError(f"the page never got ready ({err}); its errors: {self.errors}") from None
         return time.perf_counter() - start
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ and nothing the user passed in changed. (The page in a real browser: test_explor
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -95,9 +96,12 @@ def test_numbers_have_significant_digits_never_minus_zero(x: float, text: str) -
 
 def test_box_numbers_are_padded_to_one_width_so_running_sums_fit() -> None:
     a = Value(2.0, "a")
-    page = explore(a * a * 1e-7)
-    widths = {len(m) for m in re.findall(r">grad ([^<]*)<", page.svg)}
-    assert widths == {10}
+    b = a * a * -3e-7
+    page = explore(b)
+    fields = [html.unescape(m) for m in re.findall(r">(?:data|grad) ([^<]*)<", page.svg)]
+    # The widest number the boxes will hold: data, or a running sum (here d b/d a = -1.2e-06).
+    widest = max(len(f"{x:.4g}") for x in [v.data for v in topological_order(b)] + autograd.grad(b, [a]))
+    assert widest == len("-1.2e-06") and {len(f) for f in fields} == {widest}
 
 
 # --- the page: one file, no requests -----------------------------------------------------------------
@@ -243,3 +247,43 @@ def test_exploring_changes_no_value() -> None:
     page = explore(loss, params=params)
     assert isinstance(page, Explorer)
     assert [(v.data, v.grad, v.label, v.inputs, v.local_grads) for v in order] == before
+
+
+def test_a_step_the_engine_does_not_send_is_marked_so() -> None:
+    x = Value(2.0, "x")
+    dead = (x * -1.0).relu()  # relu of -2: its gradient is 0, so it sends nothing back to x * -1
+    y = dead + x
+    y.label = "y"
+    steps = [s for s in explore(y).record["steps"] if s["kind"] == "backward"]
+    unsent = [s for s in steps if not s["sent"]]
+    assert unsent and all(s["upstream"] == "0" and s["contribution"] == "0" for s in unsent)
+    assert all(s["total"] == s["before"] for s in unsent)  # the running sum is unchanged
+    into_x = [s for s in steps if s["receiverName"] == "x"]
+    assert into_x[-1]["total"] == "1" and into_x[-1]["complete"]  # dy/dx = 1 (the relu path is dead), by hand
+
+
+def test_a_single_value_is_a_page_too() -> None:
+    x = Value(3.0, "x")
+    page = explore(x)
+    assert page.n_steps == 2 and [s["kind"] for s in page.record["steps"]] == ["forward", "seed"]
+    assert repr(page) == "Explorer(1 values, 2 steps)"
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_browser_fails_under_ci_and_skips_loudly_elsewhere(monkeypatch, ci, outcome) -> None:
+    import browser
+
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(browser, "CHROMIUM", "/nonexistent/chromium")
+    expected = pytest.raises(outcome, match=r"apt-get install -y chromium.*pip install playwright")
+    with expected, browser.launch_or_explain():
+        pass
+
+
+@pytest.mark.parametrize("name", ["page", "record", "scale", "code"])
+def test_docstring_examples_of_the_explorer_modules(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"autograd.explorer.{name}"))
+    assert result.failed == 0

@@ -172,6 +172,31 @@ def test_controls_slider_play_and_click(browser: Any, tmp_path: Path) -> None:
     w.close()
 
 
+def _dead_relu() -> Value:
+    x = Value(2.0, "x")
+    return (x * -1.0).relu() + x  # the relu's gradient is 0: it sends nothing back
+
+
+def _square() -> Value:
+    x = Value(-1.5, "x")
+    return x * x  # one op using one input twice: two edges between the same nodes
+
+
+def _softmax() -> Value:
+    zs = [Value(z, f"z[{i}]") for i, z in enumerate((0.5, -1.0, 2.0))]
+    return autograd.softmax(zs)[0].log()  # a softmax output depends on every input
+
+
+@pytest.mark.parametrize("build", [_dead_relu, _square, _softmax])
+def test_special_graphs_every_step_matches_the_engine(browser: Any, tmp_path: Path, build: Any) -> None:
+    root = build()
+    w = open_page(browser, root, tmp_path / "special.html")
+    walk_and_check(w, root)
+    check_final_gradients(w, root)
+    assert_quiet(w)
+    w.close()
+
+
 # --- generated graphs -------------------------------------------------------------------------------------
 
 

@@ -137,10 +137,10 @@
     const s = D.steps[i];
     const v = D.nodes[s.node];
     if (s.kind === "forward") {
-      const rows = v.inputs.map((inp) => `<tr><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? num(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${num(inp.local)}</td></tr>`).join("");
+      const rows = v.inputs.map((inp) => `<tr><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? esc(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${esc(inp.local)}</td></tr>`).join("");
       const what = v.opName ? `${esc(v.opName)}(${v.inputs.map((inp) => esc(inp.name)).join(", ")})` : esc(v.kind);
       return `<div class="phase-line">Forward pass: value ${i + 1} of ${F}, in topological order</div>
-        <div class="eq" id="eq"><b>${esc(v.name)}</b> = ${what} = <span class="con">${num(v.data)}</span></div>` +
+        <div class="eq" id="eq"><b>${esc(v.name)}</b> = ${what} = <span class="con">${esc(v.data)}</span></div>` +
         (rows ? `<div class="explain">local derivatives recorded now, read again in the backward pass:</div>
         <table><tr><th>input</th><th>data</th><th>d${esc(wrap(v.name))}/d input</th></tr>${rows}</table>`
           : `<div class="explain">a leaf: made by you, not by an operation; nothing to differentiate here.</div>`);
@@ -168,24 +168,37 @@
       ? `<div class="sum" id="sum">${dOut(s.receiverName)} = <span class="before">${esc(s.before)}</span> + ${esc(s.contribution)} = <span class="total">${num(s.total)}</span> ${status}</div>`
       : `<div class="sum" id="sum">${dOut(s.receiverName)} stays <span class="total">${num(s.total)}</span> ${status}</div>
          <div class="explain">${dOut(s.consumerName)} is 0, so the engine sends nothing along this edge.</div>`;
-    const count = `<div class="explain">contribution ${which} of ${n.length} into ${esc(s.receiverName)} (one per edge to a consumer)</div>`;
-    return head + eq + why + sum + count;
+    // The receiver's whole chain-rule sum, one term per consumer edge: done terms with their
+    // numbers, this one marked, the rest still symbolic (their local derivatives are known).
+    const terms = n.map((j) => {
+      const t = D.steps[j];
+      const text = j <= i ? `${esc(t.upstream)}&times;${esc(t.local)}` : `${dOut(t.consumerName)}&times;${esc(t.local)}`;
+      return `<span class="term${j === i ? " now" : j < i ? " done" : ""}">${text}</span>`;
+    });
+    const whole = `<div class="whole">${dOut(s.receiverName)} = ${terms.join(" + ")}</div>
+      <div class="explain">the chain rule for ${esc(s.receiverName)}: one term per edge to a consumer; this is term ${which} of ${n.length}</div>`;
+    return head + eq + why + sum + whole;
   }
 
   function recordPanel(k, at) {
     if (k < 0) return `<div class="explain">Click a value's box (or its operation) to see its whole record: data,
       gradient, inputs with their local derivatives, and the contributions that summed to its gradient.</div>`;
     const v = D.nodes[k];
-    const inputs = v.inputs.map((inp) => `<tr${inp.node >= 0 ? ` class="jump" data-node="${inp.node}"` : ""}><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? num(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${num(inp.local)}</td></tr>`).join("");
+    const inputs = v.inputs.map((inp) => `<tr${inp.node >= 0 ? ` class="jump" data-node="${inp.node}"` : ""}><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? esc(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${esc(inp.local)}</td></tr>`).join("");
     const contrib = stepsInto[k].map((j) => {
       const s = D.steps[j];
       return `<tr class="jump${j === at ? " now" : ""}" data-step="${j}"><td class="num">${j + 1}</td><td>${esc(s.consumerName)}</td>
         <td class="num">${esc(s.upstream)} &times; ${esc(s.local)} = ${num(s.contribution)}</td><td class="num">${num(s.total)}</td></tr>`;
     }).join("");
+    // The running sum at the current step: the latest step into this node, if any yet.
+    const into = at < F ? [] : stepsInto[k].filter((j) => j <= at);
+    const now = at < F ? "not yet: the backward pass has not started"
+      : k === D.root.node ? num(D.steps[F].total) : into.length ? num(D.steps[into[into.length - 1]].total) : "0 (nothing received yet)";
     const code = v.gradientLines.length ? `; its gradient: line ${v.gradientLines.join(", ")} of the code` : "";
     return `<div><span class="name">${esc(v.name)}</span> <span class="kind">${esc(v.opName || "leaf")} &middot; ${esc(v.kind)} &middot; node ${v.index}</span></div>
-      <table><tr><th>data</th><td class="num">${num(v.data)}</td></tr>
-      <tr><th>grad</th><td class="num" id="record-grad">${num(v.grad)}</td><td class="explain">${dOut(v.name)}, final${esc(code)}</td></tr></table>` +
+      <table><tr><th>data</th><td class="num">${esc(v.data)}</td></tr>
+      <tr><th>grad</th><td class="num" id="record-grad">${num(v.grad)}</td><td class="explain">${dOut(v.name)}, final${esc(code)}</td></tr>
+      <tr><th>now</th><td class="num">${now}</td><td class="explain">at step ${at + 1}</td></tr></table>` +
       (inputs ? `<table><tr><th>input</th><th>data</th><th>local d${esc(wrap(v.name))}/d input</th></tr>${inputs}</table>` : "") +
       (k === D.root.node ? `<div class="explain">the output: its gradient is 1 by definition.</div>`
         : contrib ? `<table><tr><th>step</th><th>from</th><th>upstream &times; local = contribution</th><th>running sum</th></tr>${contrib}</table>`
@@ -194,13 +207,14 @@
 
   // --- the code pane ---------------------------------------------------------------------------------
   const codeBox = $("code");
+  const plain = (n) => `<i>${n}</i>${esc(D.code.lines[n - 1])}`;
   const codeLines = [];
   if (D.code) {
     const frag = document.createDocumentFragment();
     D.code.lines.forEach((text, n) => {
       const div = document.createElement("div");
       div.className = "ln";
-      div.innerHTML = `<i>${n + 1}</i>${esc(text)}`;
+      div.innerHTML = plain(n + 1);
       codeLines.push(div);
       frag.appendChild(div);
     });
@@ -209,10 +223,12 @@
     codeBox.innerHTML = `<div class="code-note">${esc(D.codeNote || "no code for this graph")}</div>`;
   }
   let lit = [];
+  let marked = null; // the line whose term is marked, to write back plain
   function showCode(i) {
     if (!D.code) return;
     lit.forEach((el) => el.classList.remove("hl", "hl2"));
     lit = [];
+    if (marked) { codeLines[marked - 1].innerHTML = plain(marked); marked = null; }
     const s = D.steps[i];
     const v = D.nodes[s.node];
     const lines = s.kind === "forward" ? v.forwardLines : v.gradientLines;
@@ -224,6 +240,13 @@
       where.textContent = `line ${lines.join(", ")}: ${s.kind === "forward" ? "computes" : "the gradient of"} ${v.name}`;
     }
     lines.forEach((n) => { const el = codeLines[n - 1]; if (el) { el.classList.add("hl"); lit.push(el); } });
+    if (s.kind === "backward" && s.term) {
+      // This step's own term of the sum: upstream (d_consumer) times the local derivative.
+      const [n, b, e] = s.term;
+      const text = D.code.lines[n - 1];
+      codeLines[n - 1].innerHTML = `<i>${n}</i>${esc(text.slice(0, b))}<mark>${esc(text.slice(b, e))}</mark>${esc(text.slice(e))}`;
+      marked = n;
+    }
     if (s.kind === "backward" && s.consumer >= 0) {
       D.nodes[s.consumer].gradientLines.forEach((n) => { const el = codeLines[n - 1]; if (el) { el.classList.add("hl2"); lit.push(el); } });
     }

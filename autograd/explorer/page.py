@@ -16,15 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import replay
-from ..backward import topological_order
+from ..backward import backward_steps, topological_order
 from ..draw import DEFAULT_MAX_NODES, draw_graph
 from ..value import Value, value_list
-from .record import DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, significant
+from .code import written_out
+from .record import BOX_DIGITS, DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, significant
 
 # draw_graph options the explorer sets itself: the page rewrites those parts of the picture per step.
 _OWN_OPTIONS = ("show_grad", "edge_labels", "flow", "legend", "precision", "number_format")
-_BOX_WIDTH = 10  # characters reserved for a number in a box: the page swaps in running sums later
 _PLACEHOLDER = re.compile(r"/\*@(\w+)@\*/|<!--@(\w+)@-->")
 
 
@@ -118,6 +117,11 @@ def explore(
             f"other draw_graph options ({', '.join(('rankdir', 'cluster'))}, ...) are passed on"
         )
     params = [params] if isinstance(params, Value) else value_list(params, "explore's params")
+    steps = backward_steps(root)
+    # Boxes are sized by Graphviz for the text drawn now; the page later writes running sums in the
+    # same place, so every number is padded (no-break spaces: Graphviz keeps them) to the widest.
+    shown = [1.0, *(v.data for v in topological_order(root)), *(s.total for s in steps)]
+    width = max(len(significant(x, BOX_DIGITS)) for x in shown)
     picture = draw_graph(
         root,
         max_nodes=max_nodes,
@@ -125,43 +129,25 @@ def explore(
         show_grad=True,
         edge_labels="local",
         legend=False,
-        number_format=_box_number,
+        number_format=lambda x: significant(x, BOX_DIGITS).center(width, "\u00a0"),
         **options,
     )
     svg = picture.svg()
     drawn = {int(i) for i in re.findall(r"<title>v(\d+)</title>", svg)}
-    traced, note = _code(root) if code else (None, "the code pane is off (explore(..., code=False))")
+    traced, note = written_out(root) if code else (None, "the code pane is off (explore(..., code=False))")
     record = build_record(
         root,
         drawn=drawn,
         digits=digits,
         floor=floor,
         params={id(p) for p in params},
+        steps=steps,
         code=traced,
         code_note=note,
         title=title or "",
         max_nodes=max_nodes,
     )
     return Explorer(record, _inline_svg(svg))
-
-
-def _box_number(x: float) -> str:
-    # Boxes are sized by Graphviz for the text drawn now; the page later writes running sums in the
-    # same place, so every number is padded (no-break spaces: Graphviz keeps them) to one width.
-    return significant(x, 4).center(_BOX_WIDTH, "\u00a0")
-
-
-def _code(root: Value) -> tuple[tuple[str, list[replay.NodeLines]] | None, str]:
-    """The replay's source and each node's lines in it, or None and why not."""
-    leaves = [v for v in topological_order(root) if v.is_leaf]
-    # Named leaves are read as params (so each gets a gradient line); unnamed ones are constants
-    # written into the code, as a reader would write them. No names at all: every leaf is a param.
-    params = [v for v in leaves if v.label] or leaves
-    try:
-        step = replay.trace(root, params=params)
-    except Exception as err:  # any failure only costs the code pane; the page says why
-        return None, f"the backward pass could not be written out as code here ({type(err).__name__}: {err})"
-    return (step.source, replay.node_lines(step)), ""
 
 
 def _inline_svg(svg: str) -> str:

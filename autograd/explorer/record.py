@@ -10,13 +10,13 @@ float it came from: the page shows the strings and computes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any
 
 from ..backward import Step, backward_steps, topological_order
 from ..draw import op_name
-from ..replay import NodeLines
 from ..value import Value
+from .code import Code, Span
 from .scale import DEFAULT_FLOOR, DivergingScale
 
 DEFAULT_DIGITS = 7
@@ -42,7 +42,8 @@ def build_record(
     digits: int = DEFAULT_DIGITS,
     floor: float = DEFAULT_FLOOR,
     params: Collection[int] = (),
-    code: tuple[str, Sequence[NodeLines]] | None = None,
+    steps: list[Step] | None = None,
+    code: Code | None = None,
     code_note: str = "",
     title: str = "",
     max_nodes: int | None = None,
@@ -51,8 +52,9 @@ def build_record(
 
     ``drawn``: topological indices of the Values the picture shows (all when None); the others are
     left out of the forward steps, and a backward step is kept only when its receiver is drawn.
-    ``params``: ids of Values styled as parameters. ``code``: a replay's source and each node's
-    lines in it (:func:`autograd.replay.node_lines`), or None with ``code_note`` saying why.
+    ``params``: ids of Values styled as parameters. ``steps``: ``backward_steps(root)`` if already
+    at hand. ``code``: the backward pass written out (:func:`.code.written_out`), or None with
+    ``code_note`` saying why.
     """
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValueError(f"digits must be an int from 1 to 17 (significant digits shown), not {digits!r}")
@@ -65,7 +67,7 @@ def build_record(
     def fmt(x: float) -> str:
         return significant(x, digits)
 
-    steps = backward_steps(root)
+    steps = backward_steps(root) if steps is None else steps
     kept = [s for s in steps if index[id(s.receiver)] in pos]
     scale = DivergingScale.of([1.0, *(s.total for s in steps), *(s.contribution for s in steps)], floor)
 
@@ -79,6 +81,7 @@ def build_record(
         for i in shown
     ]
     before: dict[int, float] = {}  # each receiver's running sum before a step (the engine's own totals)
+    terms = _terms(steps, index, code)
     records: list[dict[str, Any]] = [{"kind": "forward", "node": k} for k in range(len(shown))]
     records.append(
         {
@@ -91,12 +94,12 @@ def build_record(
             "totalWidth": scale.width(1.0),
         }
     )
-    for s in steps:
+    for k, s in enumerate(steps):
         r = id(s.receiver)
         prior = before.get(r, 0.0)
         before[r] = s.total
         if index[id(s.receiver)] in pos:
-            records.append(_backward(s, prior, index, pos, names, fmt, scale))
+            records.append({**_backward(s, prior, index, pos, names, fmt, scale), "term": terms[k]})
     steps_left_out = len(steps) - len(kept)
     return {
         "title": title,
@@ -106,7 +109,7 @@ def build_record(
         "steps": records,
         "forwardSteps": len(shown),
         "legend": scale.legend(fmt),
-        "code": None if code is None else {"lines": code[0].splitlines()},
+        "code": None if code is None else {"lines": code.source.splitlines()},
         "codeNote": code_note,
         "cap": _cap_note(len(order), len(shown), steps_left_out, max_nodes),
     }
@@ -123,7 +126,7 @@ def _node(
     scale: DivergingScale,
     root: Value,
     params: Collection[int],
-    code: tuple[str, Sequence[NodeLines]] | None,
+    code: Code | None,
 ) -> dict[str, Any]:
     if v is root:
         kind = "output"
@@ -137,7 +140,7 @@ def _node(
     for inp, local in zip(v.inputs, v.local_grads):
         j = index[id(inp)]
         inputs.append({"node": pos.get(j, -1), "name": names[j], "local": fmt(local), "localValue": local})
-    lines = code[1][i] if code is not None else None
+    lines = code.lines[i] if code is not None else None
     return {
         "title": f"v{i}",
         "op": f"o{i}" if v.inputs else "",
@@ -189,6 +192,23 @@ def _backward(
         "edgeColor": scale.edge_color(s.contribution),
         "edgeWidth": scale.width(s.contribution),
     }
+
+
+def _terms(steps: list[Step], index: dict[int, int], code: Code | None) -> list[Span | None]:
+    """For each step, the term of its receiver's gradient sum in the code that adds this step's
+    contribution; None where the code's terms do not pair one to one with the steps."""
+    if code is None:
+        return [None] * len(steps)
+    count: dict[int, int] = {}
+    for s in steps:
+        count[id(s.receiver)] = count.get(id(s.receiver), 0) + 1
+    seen: dict[int, int] = {}
+    found: list[Span | None] = []
+    for s in steps:
+        k = seen[id(s.receiver)] = seen.get(id(s.receiver), -1) + 1
+        spans = code.terms[index[id(s.receiver)]]
+        found.append(spans[k] if len(spans) == count[id(s.receiver)] else None)
+    return found
 
 
 def _cap_note(total: int, shown: int, steps_left_out: int, max_nodes: int | None) -> str:
