@@ -10,6 +10,7 @@ fail instead (see tests/browser.py). Figures (page size, load time, text size) a
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -197,6 +198,26 @@ def test_special_graphs_every_step_matches_the_engine(browser: Any, tmp_path: Pa
     w.close()
 
 
+def test_notebook_output_runs_in_its_iframe(browser: Any, tmp_path: Path) -> None:
+    x = Value(0.5, "x")
+    y = (x * 3.0).tanh()
+    y.label = "y"
+    # What Jupyter does with _repr_html_: the HTML put into the output area of a page.
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><html><body><p>Out[1]:</p>{explore(y)._repr_html_()}</body></html>")
+    w = Watched(browser, host)
+    w.page.goto(w.url)
+    frame = w.page.frame_locator("iframe")
+    frame.locator("body[data-ready='1']").wait_for(state="attached", timeout=15_000)
+    n = len(topological_order(y)) + 1 + len(autograd.backward_steps(y))
+    frame.locator("#next").click()
+    assert frame.locator("#counter").inner_text() == f"step 2 of {n}"
+    w.page.keyboard.press("End")  # the keys reach the page inside the output once it has focus
+    assert frame.locator("#counter").inner_text() == f"step {n} of {n}"
+    assert [r for r in w.requests if not r.startswith("about:srcdoc")] == [] and w.errors == []
+    w.close()
+
+
 # --- generated graphs -------------------------------------------------------------------------------------
 
 
@@ -285,6 +306,10 @@ def test_screenshot_mid_backward(browser: Any, tmp_path: Path) -> None:
     assert counter(w)[0] == target + 1
     node = next(k for k, n in enumerate(w.record["nodes"]) if n["name"] == "h2_out[0]")  # type: ignore[attr-defined]
     w.page.locator(f"g.node[data-node='{node}']").dispatch_event("click")
+    # Fitted to the width if its text is legible so; else zoomed in (around this step) until it is.
+    px = w.page.evaluate("chainruleExplorer.fittedTextPx()")
+    for _ in range(max(0, math.ceil(math.log(9.0 / px) / math.log(1.25)))):
+        w.page.click("#zoom-in")
     shot = tmp_path / "explorer.png"
     w.page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000

@@ -126,7 +126,7 @@
         if (!g) return;
         const sent = st.edge.get(`${k}:${e}`);
         classes(g, [...(visible ? [] : ["unseen"]), ...(cur.kind === "backward" && cur.consumer === k && cur.input === e ? ["current"] : [])]);
-        strokeEdge(g, sent ? (sent.sent ? sent.edgeColor : "#9a9a9a") : "", sent && sent.sent ? sent.edgeWidth : 0, sent && !sent.sent);
+        strokeEdge(g, sent ? (sent.sent ? sent.edgeColor : D.legend.zero) : "", sent && sent.sent ? sent.edgeWidth : 0, sent && !sent.sent);
       });
     });
     if (cur.kind === "backward" && cur.consumer >= 0) classes(V[cur.consumer].result, ["current"]);
@@ -261,12 +261,25 @@
 
   // --- keep the current step in view when the graph is larger than the window ------------------
   const graphBox = $("graph");
-  function reveal(el) {
-    if (!el) return;
-    const r = el.getBoundingClientRect();
+  function reveal(els) {
+    const rects = els.filter(Boolean).map((el) => el.getBoundingClientRect());
+    if (!rects.length) return;
+    const r = {
+      top: Math.min(...rects.map((q) => q.top)), bottom: Math.max(...rects.map((q) => q.bottom)),
+      left: Math.min(...rects.map((q) => q.left)), right: Math.max(...rects.map((q) => q.right)),
+    };
     const box = graphBox.getBoundingClientRect();
-    if (r.bottom > box.bottom || r.top < box.top) graphBox.scrollTop += r.top - box.top - box.height / 2 + r.height / 2;
-    if (r.right > box.right || r.left < box.left) graphBox.scrollLeft += r.left - box.left - box.width / 2 + r.width / 2;
+    const mid = (a, b) => (a + b) / 2;
+    if (r.bottom > box.bottom || r.top < box.top) graphBox.scrollTop += mid(r.top, r.bottom) - mid(box.top, box.bottom);
+    if (r.right > box.right || r.left < box.left) graphBox.scrollLeft += mid(r.left, r.right) - mid(box.left, box.right);
+  }
+  // What step i is about: the Value appearing, or the receiver, its consumer and the edge between.
+  function focusOf(i) {
+    const s = D.steps[i];
+    const v = V[s.node];
+    if (s.kind !== "backward" || s.consumer < 0) return [v.box];
+    const c = V[s.consumer];
+    return [v.box, c.box, c.op, c.inEdges[s.input]];
   }
 
   // --- the one index, and render(i) --------------------------------------------------------------
@@ -283,7 +296,7 @@
     $("step").innerHTML = stepPanel(at);
     $("record").innerHTML = recordPanel(selected, at);
     showCode(at);
-    reveal(V[s.node].box);
+    reveal(focusOf(at));
     document.body.dataset.step = String(at + 1);
   }
   function select(k) {
@@ -330,7 +343,7 @@
   function setZoom(z) {
     zoom = Math.max(0.25, Math.min(64, z));
     svg.style.width = `${zoom * 100}%`;
-    reveal(V[D.steps[at].node].box);
+    reveal(focusOf(at));
   }
   function fittedTextPx() {
     const t = svg.querySelector("g.node text");
