@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from ..backward import backward_steps, topological_order
-from ..draw import DEFAULT_MAX_NODES, draw_graph
 from ..value import Value, value_list
 from .code import written_out
 from .record import BOX_DIGITS, DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, significant
@@ -76,7 +75,7 @@ class Explorer:
 def explore(
     root: Value,
     *,
-    max_nodes: int | None = DEFAULT_MAX_NODES,
+    max_nodes: int | None = 500,
     digits: int = DEFAULT_DIGITS,
     floor: float = DEFAULT_FLOOR,
     code: bool = True,
@@ -90,8 +89,8 @@ def explore(
     Args:
         root: the output Value. Its graph is read, never changed (``.grad`` is not touched: the
             page shows the sweep of :func:`autograd.backward_steps`).
-        max_nodes: show at most this many Values (those nearest the output); the page says what
-            was left out. None shows everything.
+        max_nodes: show at most this many Values (those nearest the output; 500, as
+            ``draw_graph``); the page says what was left out. None shows everything.
         digits: significant digits of every number in the page's panels (boxes show 4).
         floor: magnitudes below ``floor`` x the largest gradient are drawn at the faintest colour.
         code: show the backward pass written out (:func:`autograd.replay.trace`) beside the steps.
@@ -108,6 +107,10 @@ def explore(
     >>> page.record["steps"][-1]["upstream"], page.record["steps"][-1]["local"]
     ('1', '2')
     """
+    # Imported here, not at the top: autograd.draw re-exports explore, so either module may be
+    # imported first without a circular import.
+    from ..draw import draw_graph
+
     if not isinstance(root, Value):
         raise TypeError(f"explore takes the output Value of a graph, not {type(root).__name__}: {root!r}")
     clash = sorted(set(options) & set(_OWN_OPTIONS))

@@ -14,7 +14,6 @@ from collections.abc import Collection
 from typing import Any
 
 from ..backward import Step, backward_steps, topological_order
-from ..draw import op_name
 from ..value import Value
 from .code import Code, Span
 from .scale import DEFAULT_FLOOR, DivergingScale
@@ -32,7 +31,13 @@ def node_name(v: Value, index: int) -> str:
     """How the page names a Value: its label, else its op (or ``const``) and topological index (``tanh#12``)."""
     if v.label:
         return v.label
-    return f"{op_name(v)}#{index}" if v.inputs else f"const#{index}"
+    return f"{_op_name(v)}#{index}" if v.inputs else f"const#{index}"
+
+
+def _op_name(v: Value) -> str:
+    from ..draw import op_name  # not at the top: autograd.draw re-exports explore (no import cycle)
+
+    return op_name(v)
 
 
 def build_record(
@@ -147,7 +152,7 @@ def _node(
         "index": i,
         "name": names[i],
         "label": v.label,
-        "opName": op_name(v) if v.inputs else "",
+        "opName": _op_name(v) if v.inputs else "",
         "kind": kind,
         "data": fmt(v.data),
         "dataValue": v.data,
