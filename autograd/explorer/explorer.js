@@ -13,8 +13,9 @@
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
   const signClass = (s) => (s.startsWith("-") ? "neg" : s === "0" ? "" : "pos");
   const num = (s) => `<span class="${signClass(s)}">${esc(s)}</span>`;
-  // An unlabelled Value is named like "tanh#12"; in a derivative it is bracketed: dE/d(tanh#12).
-  const wrap = (name) => (name.includes("#") ? `(${name})` : name);
+  // An unlabelled Value is named like "tanh#12"; in a derivative such a name (or a label with
+  // spaces or operators) is bracketed: dE/d(tanh#12).
+  const wrap = (name) => (/^[\w.[\]]+$/.test(name) ? name : `(${name})`);
   const dOut = (name) => `d${esc(wrap(D.root.name))}/d${esc(wrap(name))}`;
 
   // --- the picture: find each Value's box, op ellipse and edges by their Graphviz titles ---------
@@ -31,11 +32,12 @@
     byTitle.get(key).push(g);
   });
   const one = (key) => (byTitle.get(key) || [null])[0];
-  const fieldText = (g, prefix) => (g ? [...g.querySelectorAll("text")].find((t) => t.textContent.startsWith(prefix)) : null);
+  // A box's grad field is its last text starting "grad " (a label, drawn first, may start so too).
+  const gradField = (g) => (g ? [...g.querySelectorAll("text")].filter((t) => t.textContent.startsWith("grad ")).pop() || null : null);
 
   const V = D.nodes.map((n, k) => {
     const box = one(n.title);
-    const v = { k, n, box, op: n.op ? one(n.op) : null, gradText: fieldText(box, "grad"), result: null, inEdges: [] };
+    const v = { k, n, box, op: n.op ? one(n.op) : null, gradText: gradField(box), result: null, inEdges: [] };
     if (v.op) v.result = one(`${n.op}->${n.title}`);
     if (box) {
       const shape = box.querySelector("polygon, ellipse");
@@ -337,20 +339,22 @@
       else if (row.dataset.node) select(Number(row.dataset.node));
     });
   }
-  // The graph fits the window's width, unless that shrinks its text below ~3 px (a long chain, a
-  // capped large graph): then it opens at a readable size and the view follows the current step.
+  // The graph fits the window's width (never enlarged past its natural size), unless that shrinks
+  // its text below ~3 px (a long chain, a capped large graph): then it opens at a readable size
+  // and the view follows the current step. Zoom is relative to that fitted width.
+  const natural = svg.viewBox.baseVal && svg.viewBox.baseVal.width ? svg.viewBox.baseVal.width * 4 / 3 : 800; // pt -> px
   let zoom = 1;
+  const fitPx = () => Math.min(graphBox.clientWidth, natural);
   function setZoom(z) {
-    zoom = Math.max(0.25, Math.min(64, z));
-    svg.style.width = `${zoom * 100}%`;
+    zoom = Math.max(0.1, Math.min(64, z));
+    svg.style.width = `${zoom * fitPx()}px`;
     reveal(focusOf(at));
   }
   function fittedTextPx() {
     const t = svg.querySelector("g.node text");
-    const box = svg.viewBox.baseVal;
-    if (!t || !box || !box.width) return 12;
-    return (parseFloat(t.getAttribute("font-size")) || 11) * graphBox.clientWidth / box.width;
+    return t ? (parseFloat(t.getAttribute("font-size")) || 11) * fitPx() / (natural * 3 / 4) : 12;
   }
+  window.addEventListener("resize", () => setZoom(zoom));
   $("zoom-in").onclick = () => setZoom(zoom * 1.25);
   $("zoom-out").onclick = () => setZoom(zoom / 1.25);
   $("zoom-fit").onclick = () => setZoom(1);
@@ -369,7 +373,7 @@
 
   render(0);
   const px = fittedTextPx();
-  if (px < 3) setZoom(10 / px);
+  setZoom(px < 3 ? 10 / px : 1);
   window.chainruleExplorer = { render, get step() { return at + 1; }, steps: N, fittedTextPx };
   document.body.dataset.ready = "1";
 })();
