@@ -10,7 +10,8 @@
   const N = D.steps.length;
   const F = D.forwardSteps; // steps [0, F) are the forward pass, F is the seed, (F, N) the backward pass
   const $ = (id) => document.getElementById(id);
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ENTITIES[c]);
   const signClass = (s) => (s.startsWith("-") ? "neg" : s === "0" ? "" : "pos");
   const num = (s) => `<span class="${signClass(s)}">${esc(s)}</span>`;
   // An unlabelled Value is named like "tanh#12"; in a derivative such a name (or a label with
@@ -33,7 +34,10 @@
   });
   const one = (key) => (byTitle.get(key) || [null])[0];
   // A box's grad field is its last text starting "grad " (a label, drawn first, may start so too).
-  const gradField = (g) => (g ? [...g.querySelectorAll("text")].filter((t) => t.textContent.startsWith("grad ")).pop() || null : null);
+  const gradField = (g) => {
+    const fields = g ? [...g.querySelectorAll("text")].filter((t) => t.textContent.startsWith("grad ")) : [];
+    return fields.length ? fields[fields.length - 1] : null;
+  };
 
   const V = D.nodes.map((n, k) => {
     const box = one(n.title);
@@ -58,7 +62,9 @@
       const key = `${D.nodes[inp.node].title}->${v.n.op}`;
       const nth = seen.get(key) || 0;
       seen.set(key, nth + 1);
-      v.inEdges.push((byTitle.get(key) || [])[nth] || null);
+      const g = (byTitle.get(key) || [])[nth] || null;
+      if (g) g.querySelector("title").textContent = `${inp.name} → ${v.n.name}: local derivative ${inp.local}`;
+      v.inEdges.push(g);
     });
   });
   const stepsInto = V.map(() => []); // backward step indices per receiver, in order
@@ -84,11 +90,10 @@
     written.set(el, key);
     apply(el);
   }
+  const STATES = ["unseen", "fresh", "partial", "complete", "receiver", "consumer", "current", "unsent", "selected"];
   function classes(el, list) {
     put(el, "c:" + list.join(" "), () => {
-      for (const c of ["unseen", "fresh", "partial", "complete", "receiver", "consumer", "current", "unsent", "selected"]) {
-        el.classList.toggle(c, list.includes(c));
-      }
+      for (const c of STATES) el.classList.toggle(c, list.includes(c));
     });
   }
   function strokeEdge(g, color, width, dashed) {
@@ -97,7 +102,10 @@
       p.style.stroke = color || "";
       p.style.strokeWidth = width ? `${width}px` : "";
     });
-    g.querySelectorAll("polygon").forEach((p) => put(p, color || "", (q) => { q.style.fill = color || ""; q.style.stroke = color || ""; }));
+    g.querySelectorAll("polygon").forEach((p) => put(p, color || "", (q) => {
+      q.style.fill = color || "";
+      q.style.stroke = color || "";
+    }));
     g.classList.toggle("unsent", !!dashed);
   }
 
@@ -119,7 +127,10 @@
       classes(v.box, list);
       classes(v.op, visible ? [] : ["unseen"]);
       classes(v.result, visible ? [] : ["unseen"]);
-      put(v.shape, st.backward ? (s ? s.fill : "#ffffff") : v.fill0, (p) => p.setAttribute("fill", st.backward ? (s ? s.fill : "#ffffff") : v.fill0));
+      // Before the backward pass a box keeps the picture's fill (its kind); then white until it
+      // receives a gradient, then the colour of its running sum.
+      const fill = st.backward ? (s ? s.fill : "#ffffff") : v.fill0;
+      put(v.shape, fill, (p) => p.setAttribute("fill", fill));
       const text = !st.backward ? "grad ·" : s ? `grad ${s.totalBox}` : "grad 0";
       put(v.gradText, text, (t) => { t.textContent = text; t.classList.toggle("pending", !s); });
       // The op's result edge carries this node's gradient; its input edges what it sent back.
@@ -127,84 +138,113 @@
       v.inEdges.forEach((g, e) => {
         if (!g) return;
         const sent = st.edge.get(`${k}:${e}`);
-        classes(g, [...(visible ? [] : ["unseen"]), ...(cur.kind === "backward" && cur.consumer === k && cur.input === e ? ["current"] : [])]);
-        strokeEdge(g, sent ? (sent.sent ? sent.edgeColor : D.legend.zero) : "", sent && sent.sent ? sent.edgeWidth : 0, sent && !sent.sent);
+        const now = cur.kind === "backward" && cur.consumer === k && cur.input === e;
+        classes(g, visible ? (now ? ["current"] : []) : ["unseen"]);
+        if (!sent) strokeEdge(g, "", 0, false);
+        else if (sent.sent) strokeEdge(g, sent.edgeColor, sent.edgeWidth, false);
+        else strokeEdge(g, D.legend.zero, 0, true); // the engine sent nothing: dashed grey
       });
     });
     if (cur.kind === "backward" && cur.consumer >= 0) classes(V[cur.consumer].result, ["current"]);
   }
 
   // --- the panels -------------------------------------------------------------------------------------
-  function stepPanel(i) {
-    const s = D.steps[i];
-    const v = D.nodes[s.node];
-    if (s.kind === "forward") {
-      const rows = v.inputs.map((inp) => `<tr><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? esc(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${esc(inp.local)}</td></tr>`).join("");
-      const what = v.opName ? `${esc(v.opName)}(${v.inputs.map((inp) => esc(inp.name)).join(", ")})` : esc(v.kind);
-      return `<div class="phase-line">Forward pass: value ${i + 1} of ${F}, in topological order</div>
-        <div class="eq" id="eq"><b>${esc(v.name)}</b> = ${what} = <span class="con">${esc(v.data)}</span></div>` +
-        (rows ? `<div class="explain">local derivatives recorded now, read again in the backward pass:</div>
-        <table><tr><th>input</th><th>data</th><th>d${esc(wrap(v.name))}/d input</th></tr>${rows}</table>`
-          : `<div class="explain">a leaf: made by you, not by an operation; nothing to differentiate here.</div>`);
-    }
-    if (s.kind === "seed") {
-      return `<div class="phase-line">Backward pass starts</div>
-        <div class="eq" id="eq">${dOut(v.name)} = <span class="total">${num(s.total)}</span></div>
-        <div class="explain">the output's derivative with respect to itself. From here each step sends one
-        gradient back along one edge, in the order the engine does it.</div>`;
-    }
-    const b = i - F;
-    const nb = N - F - 1;
-    const n = stepsInto[s.node];
-    const which = n.indexOf(i) + 1;
-    const status = !s.sent
-      ? `<span class="badge unsent">not sent</span>`
-      : s.complete ? `<span class="badge done">&#x2713; complete</span>` : `<span class="badge open">sum still open</span>`;
-    const cons = esc(s.consumerName);
-    const head = `<div class="phase-line">Backward pass: chain-rule step ${b} of ${nb}
-      &middot; edge ${esc(s.receiverName)} &rarr; ${cons}${s.consumer < 0 ? " (not drawn)" : ""}</div>`;
-    const eq = `<div class="eq" id="eq">${dOut(s.receiverName)} += <span class="up">${esc(s.upstream)}</span> &times; <span class="loc">${esc(s.local)}</span> = <span class="con">${esc(s.contribution)}</span></div>`;
-    const why = `<div class="explain"><span class="up">upstream</span> ${dOut(s.consumerName)} &times;
-      <span class="loc">local</span> d${esc(wrap(s.consumerName))}/d${esc(wrap(s.receiverName))} (recorded in the forward pass) = contribution</div>`;
+  // Small HTML builders; every string from D goes through esc() or num().
+  const div = (cls, html, id) => `<div class="${cls}"${id ? ` id="${id}"` : ""}>${html}</div>`;
+  const td = (html, cls) => `<td${cls ? ` class="${cls}"` : ""}>${html}</td>`;
+  const tr = (cells, attrs) => `<tr${attrs || ""}>${cells.join("")}</tr>`;
+  const table = (head, rows) => `<table>${tr(head.map((h) => `<th>${h}</th>`))}${rows.join("")}</table>`;
+  const dataOf = (inp) => (inp.node >= 0 ? esc(D.nodes[inp.node].data) : "(not drawn)");
+  const inputRows = (v, link) => v.inputs.map((inp) =>
+    tr([td(esc(inp.name)), td(dataOf(inp), "num"), td(esc(inp.local), "num")],
+      link && inp.node >= 0 ? ` class="jump" data-node="${inp.node}"` : ""));
+  const localOf = (v) => `d${esc(wrap(v.name))}/d input`;
+
+  function forwardPanel(i, v) {
+    const what = v.opName ? `${esc(v.opName)}(${v.inputs.map((inp) => esc(inp.name)).join(", ")})` : esc(v.kind);
+    const rows = inputRows(v, false);
+    return div("phase-line", `Forward pass: value ${i + 1} of ${F}, in topological order`) +
+      div("eq", `<b>${esc(v.name)}</b> = ${what} = <span class="con">${esc(v.data)}</span>`, "eq") +
+      (rows.length
+        ? div("explain", "local derivatives recorded now, read again in the backward pass:") +
+          table(["input", "data", localOf(v)], rows)
+        : div("explain", "a leaf: made by you, not by an operation; nothing to differentiate here."));
+  }
+
+  function seedPanel(s, v) {
+    return div("phase-line", "Backward pass starts") +
+      div("eq", `${dOut(v.name)} = <span class="total">${num(s.total)}</span>`, "eq") +
+      div("explain", "the output's derivative with respect to itself. From here each step sends one gradient " +
+        "back along one edge, in the order the engine does it.");
+  }
+
+  function backwardPanel(i, s) {
+    const into = stepsInto[s.node];
+    const r = s.receiverName;
+    const c = s.consumerName;
+    const status = !s.sent ? `<span class="badge unsent">not sent</span>`
+      : s.complete ? `<span class="badge done">&#x2713; complete</span>`
+        : `<span class="badge open">sum still open</span>`;
+    const head = div("phase-line", `Backward pass: chain-rule step ${i - F} of ${N - F - 1} &middot; ` +
+      `edge ${esc(r)} &rarr; ${esc(c)}${s.consumer < 0 ? " (not drawn)" : ""}`);
+    const eq = div("eq", `${dOut(r)} += <span class="up">${esc(s.upstream)}</span> &times; ` +
+      `<span class="loc">${esc(s.local)}</span> = <span class="con">${esc(s.contribution)}</span>`, "eq");
+    const why = div("explain", `<span class="up">upstream</span> ${dOut(c)} &times; <span class="loc">local</span> ` +
+      `d${esc(wrap(c))}/d${esc(wrap(r))} (recorded in the forward pass) = contribution`);
     const sum = s.sent
-      ? `<div class="sum" id="sum">${dOut(s.receiverName)} = <span class="before">${esc(s.before)}</span> + ${esc(s.contribution)} = <span class="total">${num(s.total)}</span> ${status}</div>`
-      : `<div class="sum" id="sum">${dOut(s.receiverName)} stays <span class="total">${num(s.total)}</span> ${status}</div>
-         <div class="explain">${dOut(s.consumerName)} is 0, so the engine sends nothing along this edge.</div>`;
+      ? div("sum", `${dOut(r)} = <span class="before">${esc(s.before)}</span> + ${esc(s.contribution)} = ` +
+        `<span class="total">${num(s.total)}</span> ${status}`, "sum")
+      : div("sum", `${dOut(r)} stays <span class="total">${num(s.total)}</span> ${status}`, "sum") +
+        div("explain", `${dOut(c)} is 0, so the engine sends nothing along this edge.`);
     // The receiver's whole chain-rule sum, one term per consumer edge: done terms with their
     // numbers, this one marked, the rest still symbolic (their local derivatives are known).
-    const terms = n.map((j) => {
+    const terms = into.map((j) => {
       const t = D.steps[j];
-      const text = j <= i ? `${esc(t.upstream)}&times;${esc(t.local)}` : `${dOut(t.consumerName)}&times;${esc(t.local)}`;
-      return `<span class="term${j === i ? " now" : j < i ? " done" : ""}">${text}</span>`;
+      const up = j <= i ? esc(t.upstream) : dOut(t.consumerName);
+      return `<span class="term${j === i ? " now" : j < i ? " done" : ""}">${up}&times;${esc(t.local)}</span>`;
     });
-    const whole = `<div class="whole">${dOut(s.receiverName)} = ${terms.join(" + ")}</div>
-      <div class="explain">the chain rule for ${esc(s.receiverName)}: one term per edge to a consumer; this is term ${which} of ${n.length}</div>`;
+    const whole = div("whole", `${dOut(r)} = ${terms.join(" + ")}`) +
+      div("explain", `the chain rule for ${esc(r)}: one term per edge to a consumer; ` +
+        `this is term ${into.indexOf(i) + 1} of ${into.length}`);
     return head + eq + why + sum + whole;
   }
 
+  function stepPanel(i) {
+    const s = D.steps[i];
+    return s.kind === "forward" ? forwardPanel(i, D.nodes[s.node])
+      : s.kind === "seed" ? seedPanel(s, D.nodes[s.node]) : backwardPanel(i, s);
+  }
+
   function recordPanel(k, at) {
-    if (k < 0) return `<div class="explain">Click a value's box (or its operation) to see its whole record: data,
-      gradient, inputs with their local derivatives, and the contributions that summed to its gradient.</div>`;
+    if (k < 0) {
+      return div("explain", "Click a value's box (or its operation) to see its whole record: data, gradient, " +
+        "inputs with their local derivatives, and the contributions that summed to its gradient.");
+    }
     const v = D.nodes[k];
-    const inputs = v.inputs.map((inp) => `<tr${inp.node >= 0 ? ` class="jump" data-node="${inp.node}"` : ""}><td>${esc(inp.name)}</td><td class="num">${inp.node >= 0 ? esc(D.nodes[inp.node].data) : "(not drawn)"}</td><td class="num">${esc(inp.local)}</td></tr>`).join("");
-    const contrib = stepsInto[k].map((j) => {
+    const contributions = stepsInto[k].map((j) => {
       const s = D.steps[j];
-      return `<tr class="jump${j === at ? " now" : ""}" data-step="${j}"><td class="num">${j + 1}</td><td>${esc(s.consumerName)}</td>
-        <td class="num">${esc(s.upstream)} &times; ${esc(s.local)} = ${num(s.contribution)}</td><td class="num">${num(s.total)}</td></tr>`;
-    }).join("");
+      return tr([td(String(j + 1), "num"), td(esc(s.consumerName)),
+        td(`${esc(s.upstream)} &times; ${esc(s.local)} = ${num(s.contribution)}`, "num"), td(num(s.total), "num")],
+      ` class="jump${j === at ? " now" : ""}" data-step="${j}"`);
+    });
     // The running sum at the current step: the latest step into this node, if any yet.
-    const into = at < F ? [] : stepsInto[k].filter((j) => j <= at);
+    const into = stepsInto[k].filter((j) => j <= at);
     const now = at < F ? "not yet: the backward pass has not started"
-      : k === D.root.node ? num(D.steps[F].total) : into.length ? num(D.steps[into[into.length - 1]].total) : "0 (nothing received yet)";
+      : k === D.root.node ? num(D.steps[F].total)
+        : into.length ? num(D.steps[into[into.length - 1]].total) : "0 (nothing received yet)";
     const code = v.gradientLines.length ? `; its gradient: line ${v.gradientLines.join(", ")} of the code` : "";
-    return `<div><span class="name">${esc(v.name)}</span> <span class="kind">${esc(v.opName || "leaf")} &middot; ${esc(v.kind)} &middot; node ${v.index}</span></div>
-      <table><tr><th>data</th><td class="num">${esc(v.data)}</td></tr>
-      <tr><th>grad</th><td class="num" id="record-grad">${num(v.grad)}</td><td class="explain">${dOut(v.name)}, final${esc(code)}</td></tr>
-      <tr><th>now</th><td class="num">${now}</td><td class="explain">at step ${at + 1}</td></tr></table>` +
-      (inputs ? `<table><tr><th>input</th><th>data</th><th>local d${esc(wrap(v.name))}/d input</th></tr>${inputs}</table>` : "") +
-      (k === D.root.node ? `<div class="explain">the output: its gradient is 1 by definition.</div>`
-        : contrib ? `<table><tr><th>step</th><th>from</th><th>upstream &times; local = contribution</th><th>running sum</th></tr>${contrib}</table>`
-          : `<div class="explain">no backward step reaches it.</div>`);
+    const inputs = inputRows(v, true);
+    return div("", `<span class="name">${esc(v.name)}</span> <span class="kind">${esc(v.opName || "leaf")} ` +
+        `&middot; ${esc(v.kind)} &middot; node ${v.index}</span>`) +
+      `<table>${tr([`<th>data</th>`, td(esc(v.data), "num")])}` +
+      tr([`<th>grad</th>`, `<td class="num" id="record-grad">${num(v.grad)}</td>`,
+        td(`${dOut(v.name)}, final${esc(code)}`, "explain")]) +
+      tr([`<th>now</th>`, td(now, "num"), td(`at step ${at + 1}`, "explain")]) + "</table>" +
+      (inputs.length ? table(["input", "data", `local ${localOf(v)}`], inputs) : "") +
+      (k === D.root.node ? div("explain", "the output: its gradient is 1 by definition.")
+        : contributions.length
+          ? table(["step", "from", "upstream &times; local = contribution", "running sum"], contributions)
+          : div("explain", "no backward step reaches it."));
   }
 
   // --- the code pane ---------------------------------------------------------------------------------
@@ -239,18 +279,23 @@
       where.textContent = s.kind === "forward" ? `${v.name}: a constant, written into the code`
         : `${v.name}: no line (a constant: the code asks no gradient of it)`;
     } else {
-      where.textContent = `line ${lines.join(", ")}: ${s.kind === "forward" ? "computes" : "the gradient of"} ${v.name}`;
+      const what = s.kind === "forward" ? "computes" : "the gradient of";
+      where.textContent = `line ${lines.join(", ")}: ${what} ${v.name}`;
     }
     lines.forEach((n) => { const el = codeLines[n - 1]; if (el) { el.classList.add("hl"); lit.push(el); } });
     if (s.kind === "backward" && s.term) {
       // This step's own term of the sum: upstream (d_consumer) times the local derivative.
       const [n, b, e] = s.term;
       const text = D.code.lines[n - 1];
-      codeLines[n - 1].innerHTML = `<i>${n}</i>${esc(text.slice(0, b))}<mark>${esc(text.slice(b, e))}</mark>${esc(text.slice(e))}`;
+      const parts = [text.slice(0, b), text.slice(b, e), text.slice(e)].map(esc);
+      codeLines[n - 1].innerHTML = `<i>${n}</i>${parts[0]}<mark>${parts[1]}</mark>${parts[2]}`;
       marked = n;
     }
     if (s.kind === "backward" && s.consumer >= 0) {
-      D.nodes[s.consumer].gradientLines.forEach((n) => { const el = codeLines[n - 1]; if (el) { el.classList.add("hl2"); lit.push(el); } });
+      for (const n of D.nodes[s.consumer].gradientLines) { // where the upstream gradient was computed
+        const el = codeLines[n - 1];
+        if (el) { el.classList.add("hl2"); lit.push(el); }
+      }
     }
     if (lit.length) {
       const el = lit[0];
@@ -272,8 +317,12 @@
     };
     const box = graphBox.getBoundingClientRect();
     const mid = (a, b) => (a + b) / 2;
-    if (r.bottom > box.bottom || r.top < box.top) graphBox.scrollTop += mid(r.top, r.bottom) - mid(box.top, box.bottom);
-    if (r.right > box.right || r.left < box.left) graphBox.scrollLeft += mid(r.left, r.right) - mid(box.left, box.right);
+    if (r.bottom > box.bottom || r.top < box.top) {
+      graphBox.scrollTop += mid(r.top, r.bottom) - mid(box.top, box.bottom);
+    }
+    if (r.right > box.right || r.left < box.left) {
+      graphBox.scrollLeft += mid(r.left, r.right) - mid(box.left, box.right);
+    }
   }
   // What step i is about: the Value appearing, or the receiver, its consumer and the edge between.
   function focusOf(i) {
@@ -329,7 +378,13 @@
     if (e.target instanceof HTMLSelectElement || e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.target === $("slider") && e.key.startsWith("Arrow")) return; // the slider steps itself
     const go = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: N - 1 }[e.key];
-    if (go !== undefined) { e.preventDefault(); render(go); } else if (e.key === " ") { e.preventDefault(); play(!timer); }
+    if (go !== undefined) {
+      e.preventDefault();
+      render(go);
+    } else if (e.key === " ") {
+      e.preventDefault();
+      play(!timer);
+    }
   });
   for (const panel of [$("record"), $("step")]) {
     panel.addEventListener("click", (e) => {
@@ -342,7 +397,8 @@
   // The graph fits the window's width (never enlarged past its natural size), unless that shrinks
   // its text below ~3 px (a long chain, a capped large graph): then it opens at a readable size
   // and the view follows the current step. Zoom is relative to that fitted width.
-  const natural = svg.viewBox.baseVal && svg.viewBox.baseVal.width ? svg.viewBox.baseVal.width * 4 / 3 : 800; // pt -> px
+  const viewBox = svg.viewBox.baseVal;
+  const natural = viewBox && viewBox.width ? (viewBox.width * 4) / 3 : 800; // Graphviz's pt -> CSS px
   let zoom = 1;
   const fitPx = () => Math.min(graphBox.clientWidth, natural);
   function setZoom(z) {
@@ -364,12 +420,20 @@
   if (D.cap) $("cap").textContent = D.cap;
   const L = D.legend;
   const ramp = (a, b) => `<span class="ramp" style="background:linear-gradient(90deg,${a},${b})"></span>`;
-  $("legend").innerHTML =
-    `<span>gradient &lt; 0 ${ramp(L.negativeFaint, L.negative)} &gt; 0 ${ramp(L.positiveFaint, L.positive)}, 0 grey; edges: the contribution sent back, nodes: the running sum</span>` +
-    `<span><span class="sw" style="border:2.5px solid #111"></span>gradient complete <span class="sw" style="border:1.5px dashed #555"></span>sum still open</span>` +
-    `<span><span class="sw" style="box-shadow:0 0 4px 2px var(--hot);border-color:#b36b00"></span>this step</span>` +
-    `<span>boxes: label | data | grad &middot; edge labels: local derivative d(out)/d(in) &middot; before the backward pass: <span class="sw" style="background:#d9f0d3"></span>output <span class="sw" style="background:#fff2cc"></span>parameter <span class="sw" style="background:#deebf7"></span>input <span class="sw" style="background:#f0f0f0"></span>constant</span>` +
-    `<span class="note">${esc(L.note)}</span>`;
+  // The kinds' fills are read from the picture itself, so the legend shows what is drawn.
+  const kindFill = {};
+  V.forEach((v) => { if (v.fill0 && !(v.n.kind in kindFill)) kindFill[v.n.kind] = v.fill0; });
+  const kinds = ["output", "parameter", "input", "constant"].filter((k) => k in kindFill)
+    .map((k) => `<span class="sw" style="background:${esc(kindFill[k])}"></span>${k}`).join(" ");
+  $("legend").innerHTML = [
+    `gradient &lt; 0 ${ramp(L.negativeFaint, L.negative)} &gt; 0 ${ramp(L.positiveFaint, L.positive)}, ` +
+      "0 grey; edges: the contribution sent back, nodes: the running sum",
+    `<span class="sw" style="border:2.5px solid #111"></span>gradient complete ` +
+      `<span class="sw" style="border:1.5px dashed #555"></span>sum still open`,
+    `<span class="sw" style="box-shadow:0 0 4px 2px var(--hot);border-color:#b36b00"></span>this step`,
+    `boxes: label | data | grad &middot; edge labels: local derivative d(out)/d(in) &middot; ` +
+      `before the backward pass: ${kinds}`,
+  ].map((html) => `<span>${html}</span>`).join("") + `<span class="note">${esc(L.note)}</span>`;
 
   render(0);
   const px = fittedTextPx();
