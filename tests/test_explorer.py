@@ -287,3 +287,25 @@ def test_docstring_examples_of_the_explorer_modules(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(f"autograd.explorer.{name}"))
     assert result.failed == 0
+
+
+def test_each_steps_code_term_is_its_consumers_gradient_times_the_local_derivative() -> None:
+    loss, params = tutorial_loss()
+    record = explore(loss, params=params).record
+    lines = record["code"]["lines"]
+    nodes = record["nodes"]
+    marked = 0
+    for s in record["steps"]:
+        if s["kind"] != "backward" or s["term"] is None:
+            continue
+        n, begin, end = s["term"]
+        term = lines[n - 1][begin:end]
+        assert n in nodes[s["node"]]["gradientLines"]  # a term of the receiver's gradient
+        (upstream_line,) = nodes[s["consumer"]]["gradientLines"]
+        upstream = lines[upstream_line - 1].strip().partition(" = ")[0]  # d_<consumer>
+        assert re.fullmatch(rf"(-?|.+ \* ){upstream}", term), (term, upstream)
+        marked += 1
+    # Every step has its term, but those into constants (written into the code, no gradient asked).
+    backward = [s for s in record["steps"] if s["kind"] == "backward"]
+    constants = [s for s in backward if nodes[s["node"]]["kind"] == "constant"]
+    assert marked == len(backward) - len(constants) and all(s["term"] is None for s in constants)

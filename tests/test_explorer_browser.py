@@ -76,9 +76,14 @@ def walk_and_check(w: Watched, root: Value) -> None:
     seed = w.page.inner_text("#eq")
     assert seed == f"d{name_of(root, order, root)}/d{name_of(root, order, root)} = 1"
     sums: dict[int, float] = {}
+    record = w.record  # type: ignore[attr-defined]
     for k, s in enumerate(engine):
         w.page.keyboard.press("ArrowRight")
         assert counter(w) == (len(order) + 2 + k, n_steps)
+        term = record["steps"][len(order) + 1 + k]["term"]
+        if term is not None:  # the code pane marks this step's own term of the receiver's sum
+            n, begin, end = term
+            assert w.page.inner_text("#code mark") == record["code"]["lines"][n - 1][begin:end]
         m = EQ.match(w.page.inner_text("#eq"))
         assert m, w.page.inner_text("#eq")
         _, receiver, up, local, contribution = m.groups()
