@@ -236,6 +236,8 @@ def test_bad_input_is_refused_in_the_users_words() -> None:
         explore(x * x, edge_labels="flow")
     with pytest.raises(ValueError, match="digits must be an int from 1 to 17"):
         explore(x * x, digits=0)
+    with pytest.raises(ValueError, match="floor must be a number between 0 and 1"):
+        explore(x * x, floor=0.0)
     with pytest.raises(ValueError, match="rankdir"):
         explore(x * x, rankdir="sideways")
 

@@ -19,7 +19,8 @@ from typing import Any
 from ..backward import backward_steps, topological_order
 from ..value import Value, value_list
 from .code import written_out
-from .record import BOX_DIGITS, DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, significant
+from .record import BOX_DIGITS, DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, check_digits, significant
+from .scale import check_floor
 
 # draw_graph options the explorer sets itself: the page rewrites those parts of the picture per step.
 _OWN_OPTIONS = ("show_grad", "edge_labels", "flow", "legend", "precision", "number_format")
@@ -113,11 +114,13 @@ def explore(
 
     if not isinstance(root, Value):
         raise TypeError(f"explore takes the output Value of a graph, not {type(root).__name__}: {root!r}")
+    check_digits(digits)  # before the picture is drawn: a bad option fails fast
+    check_floor(floor)
     clash = sorted(set(options) & set(_OWN_OPTIONS))
     if clash:
         raise TypeError(
             f"explore sets {', '.join(clash)} itself (the page draws numbers and colours per step); "
-            f"other draw_graph options ({', '.join(('rankdir', 'cluster'))}, ...) are passed on"
+            "other draw_graph options (rankdir, cluster, ...) are passed on"
         )
     params = [params] if isinstance(params, Value) else value_list(params, "explore's params")
     steps = backward_steps(root)

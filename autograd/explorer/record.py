@@ -34,6 +34,12 @@ def node_name(v: Value, index: int) -> str:
     return f"{_op_name(v)}#{index}" if v.inputs else f"const#{index}"
 
 
+def check_digits(digits: int) -> None:
+    """Raise unless ``digits`` is a number of significant digits a float can show (1 to 17)."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"digits must be an int from 1 to 17 (significant digits shown), not {digits!r}")
+
+
 def _op_name(v: Value) -> str:
     from ..draw import op_name  # not at the top: autograd.draw re-exports explore (no import cycle)
 
@@ -61,8 +67,7 @@ def build_record(
     at hand. ``code``: the backward pass written out (:func:`.code.written_out`), or None with
     ``code_note`` saying why.
     """
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
-        raise ValueError(f"digits must be an int from 1 to 17 (significant digits shown), not {digits!r}")
+    check_digits(digits)
     order = topological_order(root)
     index = {id(v): i for i, v in enumerate(order)}
     shown = sorted(set(range(len(order))) if drawn is None else set(drawn))

@@ -35,10 +35,7 @@ class DivergingScale:
     def of(cls, values: Iterable[float], floor: float = DEFAULT_FLOOR) -> DivergingScale:
         """The scale for these gradients: ``hi`` their largest magnitude, ``lo`` the smallest one at
         or above ``floor * hi``."""
-        if not (isinstance(floor, float | int) and not isinstance(floor, bool) and 0.0 < floor < 1.0):
-            raise ValueError(
-                f"floor must be a number between 0 and 1 (a fraction of the largest gradient), not {floor!r}"
-            )
+        check_floor(floor)
         mags = [abs(v) for v in values if v != 0.0]
         if not mags:
             return cls(1.0, 1.0, float(floor), 0)
@@ -83,6 +80,12 @@ class DivergingScale:
             "positiveFaint": _mix(_EDGE[+1], 0.0),
             "zero": ZERO_COLOR,
         }
+
+
+def check_floor(floor: float) -> None:
+    """Raise unless ``floor`` is a fraction strictly between 0 and 1."""
+    if not (isinstance(floor, float | int) and not isinstance(floor, bool) and 0.0 < floor < 1.0):
+        raise ValueError(f"floor must be a number between 0 and 1 (a fraction of the largest gradient), not {floor!r}")
 
 
 def _sign(value: float) -> int:
