@@ -333,6 +333,44 @@
     return [v.box, c.box, c.op, c.inEdges[s.input]];
   }
 
+  // --- the callout: this step's numbers written on the picture, at a readable size at any zoom ----
+  const NS = "http://www.w3.org/2000/svg";
+  const callout = document.createElementNS(NS, "g");
+  callout.setAttribute("id", "callout");
+  const calloutBox = callout.appendChild(document.createElementNS(NS, "rect"));
+  const calloutText = callout.appendChild(document.createElementNS(NS, "text"));
+  svg.querySelector("g.graph").appendChild(callout);
+  function anchorOf(el) { // the top middle of an edge's label (or of a box), in the picture's coordinates
+    if (!el) return null;
+    const label = el.classList.contains("edge") ? el.querySelector(":scope > text") : null;
+    const b = (label || el).getBBox();
+    return { x: b.x + b.width / 2, y: b.y };
+  }
+  function placeCallout(i) {
+    const s = D.steps[i];
+    const v = V[s.node];
+    const c = s.kind === "backward" && s.consumer >= 0 ? V[s.consumer] : null;
+    const text = s.kind === "forward" ? `${v.n.name} = ${v.n.data}`
+      : s.kind === "seed" ? `${dOut(v.n.name).replace(/&[a-z]+;/g, "")} = ${s.total}`
+        : `${s.upstream} × ${s.local} = ${s.contribution}`;
+    const at = anchorOf(c ? c.inEdges[s.input] : v.box);
+    if (!at) { callout.style.display = "none"; return; }
+    callout.style.display = "";
+    const scale = svg.getScreenCTM() ? svg.getScreenCTM().a : 1;
+    const size = 12.5 / (scale || 1); // 12.5 CSS px whatever the zoom
+    calloutText.textContent = text;
+    calloutText.setAttribute("font-size", String(size));
+    calloutText.setAttribute("x", String(at.x));
+    calloutText.setAttribute("y", String(at.y - size * 0.6)); // just above, clear of the label
+    const b = calloutText.getBBox();
+    const pad = size * 0.3;
+    calloutBox.setAttribute("x", String(b.x - pad));
+    calloutBox.setAttribute("y", String(b.y - pad));
+    calloutBox.setAttribute("width", String(b.width + 2 * pad));
+    calloutBox.setAttribute("height", String(b.height + 2 * pad));
+    calloutBox.setAttribute("rx", String(pad));
+  }
+
   // --- the one index, and render(i) --------------------------------------------------------------
   let at = 0;
   function render(i) {
@@ -348,6 +386,7 @@
     $("record").innerHTML = recordPanel(selected, at);
     showCode(at);
     reveal(focusOf(at));
+    placeCallout(at);
     document.body.dataset.step = String(at + 1);
   }
   function select(k) {
@@ -405,6 +444,7 @@
     zoom = Math.max(0.1, Math.min(64, z));
     svg.style.width = `${zoom * fitPx()}px`;
     reveal(focusOf(at));
+    placeCallout(at);
   }
   function fittedTextPx() {
     const t = svg.querySelector("g.node text");
