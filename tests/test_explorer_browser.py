@@ -88,6 +88,8 @@ def walk_and_check(w: Watched, root: Value) -> None:
         assert m, w.page.inner_text("#eq")
         _, receiver, up, local, contribution = m.groups()
         assert receiver == name_of(s.receiver, order, root)
+        if record["steps"][len(order) + 1 + k]["consumer"] >= 0:  # the same numbers on the picture
+            assert w.page.text_content("#callout text") == f"{up} × {local} = {contribution}"
         # The page's three numbers multiply out (to the rounding of 7 significant digits) ...
         assert near(contribution, float(up) * float(local), 3 * SEVEN)
         # ... and are the engine's.
