@@ -442,7 +442,9 @@
   const fitPx = () => Math.min(graphBox.clientWidth, natural);
   function setZoom(z) {
     zoom = Math.max(0.1, Math.min(64, z));
-    svg.style.width = `${zoom * fitPx()}px`;
+    // Fitted, CSS keeps it fitted through resizes (and an output that is hidden while it loads).
+    svg.style.maxWidth = zoom === 1 ? `${natural}px` : "none";
+    svg.style.width = zoom === 1 ? "100%" : `${zoom * fitPx()}px`;
     reveal(focusOf(at));
     placeCallout(at);
   }
@@ -477,7 +479,7 @@
 
   render(0);
   const px = fittedTextPx();
-  setZoom(px < 3 ? 10 / px : 1);
+  setZoom(px > 0 && px < 3 ? 10 / px : 1); // px is 0 while the page is hidden: fit then
   window.chainruleExplorer = { render, get step() { return at + 1; }, steps: N, fittedTextPx };
   document.body.dataset.ready = "1";
 })();
