@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +117,31 @@ def check_final_gradients(w: Watched, root: Value) -> None:
     w.page.keyboard.press("End")
     boxes = w.page.evaluate(
         "[...document.querySelectorAll('g.node[data-node]')].map(g => [Number(g.dataset.node),"
-        " [...g.querySelectorAll('text')].map(t => t.textContent).find(t => t.startsWith('grad'))])"
+        " [...g.querySelectorAll('text')].map(t => t.textContent).filter(t => t.startsWith('grad ')).pop(),"
+        " g.querySelector('polygon').getAttribute('fill')])"
     )
     drawn = {n["index"]: k for k, n in enumerate(w.record["nodes"])}
     assert len(boxes) == len(drawn)
-    for k, text in boxes:
+    for k, text, fill in boxes:
         v_index = w.record["nodes"][k]["index"]
-        assert near(text.removeprefix("grad").strip(), grads[v_index], 5e-4), (order[v_index], text)
+        g = grads[v_index]
+        assert near(text.removeprefix("grad").strip(), g, 5e-4), (order[v_index], text)
+        # Colour by sign: red for a positive gradient, blue for a negative one, grey for zero.
+        red, blue = int(fill[1:3], 16), int(fill[5:7], 16)
+        assert (red > blue) if g > 0 else (blue > red) if g < 0 else (red == blue), (order[v_index], g, fill)
+    # Edge width grows with |contribution| (the engine's numbers, sorted here).
+    widths = w.page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('g.edge[data-edge]')]"
+        ".map(g => [g.dataset.edge, parseFloat(g.querySelector('path').style.strokeWidth || '0')]))"
+    )
+    engine = autograd.backward_steps(root)
+    sent = [
+        (abs(s.contribution), widths[f"{r['consumer']}:{r['input']}"])
+        for s, r in zip(engine, [r for r in w.record["steps"] if r["kind"] == "backward"])
+        if s.sent and r["consumer"] >= 0
+    ]
+    sent.sort()
+    assert all(a[1] <= b[1] for a, b in pairwise(sent)), sent
     for v_index, k in drawn.items():
         w.page.locator(f"g.node[data-node='{k}']").dispatch_event("click")
         shown = w.page.inner_text("#record-grad")

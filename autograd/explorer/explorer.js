@@ -63,7 +63,10 @@
       const nth = seen.get(key) || 0;
       seen.set(key, nth + 1);
       const g = (byTitle.get(key) || [])[nth] || null;
-      if (g) g.querySelector("title").textContent = `${inp.name} → ${v.n.name}: local derivative ${inp.local}`;
+      if (g) {
+        g.querySelector("title").textContent = `${inp.name} → ${v.n.name}: local derivative ${inp.local}`;
+        g.setAttribute("data-edge", `${v.k}:${v.inEdges.length}`); // node k's input edge number e
+      }
       v.inEdges.push(g);
     });
   });
