@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from browser import Watched, launch_or_explain
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from strategies import Dag, dags
 from test_explorer import tutorial_loss
 
@@ -247,7 +247,7 @@ def test_notebook_output_runs_in_its_iframe(browser: Any, tmp_path: Path) -> Non
 # --- generated graphs -------------------------------------------------------------------------------------
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None)
 @given(dags(max_steps=7))
 def test_generated_graphs_every_step_matches_the_engine(browser: Any, tmp_path_factory: Any, dag: Dag) -> None:
     nodes = dag.build([Value(x, f"a{i}") for i, x in enumerate(dag.leaves)])
