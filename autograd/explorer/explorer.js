@@ -164,14 +164,14 @@
   const localOf = (v) => `d${esc(wrap(v.name))}/d input`;
 
   function forwardPanel(i, v) {
-    const what = v.opName ? `${esc(v.opName)}(${v.inputs.map((inp) => esc(inp.name)).join(", ")})` : esc(v.kind);
+    const what = v.opName ? `${esc(v.opName)}(${v.inputs.map((inp) => esc(inp.name)).join(", ")}) = ` : "";
     const rows = inputRows(v, false);
     return div("phase-line", `Forward pass: value ${i + 1} of ${F}, in topological order`) +
-      div("eq", `<b>${esc(v.name)}</b> = ${what} = <span class="con">${esc(v.data)}</span>`, "eq") +
+      div("eq", `<b>${esc(v.name)}</b> = ${what}<span class="con">${esc(v.data)}</span>`, "eq") +
       (rows.length
         ? div("explain", "local derivatives recorded now, read again in the backward pass:") +
           table(["input", "data", localOf(v)], rows)
-        : div("explain", "a leaf: made by you, not by an operation; nothing to differentiate here."));
+        : div("explain", `a leaf (${esc(v.kind)}): made by you, not by an operation; nothing to differentiate.`));
   }
 
   function seedPanel(s, v) {
@@ -415,6 +415,12 @@
   $("play").onclick = () => play(!timer);
   $("speed").onchange = () => { if (timer) play(true); };
   $("slider").max = String(N);
+  // A tick where the backward pass starts (the seed step).
+  const marks = document.body.appendChild(document.createElement("datalist"));
+  marks.id = "phases";
+  marks.innerHTML = `<option value="${F + 1}" label="backward"></option>`;
+  $("slider").setAttribute("list", "phases");
+  $("slider").title = `steps 1-${F}: forward pass; ${F + 1}: the seed; ${F + 2}-${N}: backward pass`;
   $("slider").oninput = (e) => render(Number(e.target.value) - 1);
   document.addEventListener("keydown", (e) => {
     if (e.target instanceof HTMLSelectElement || e.altKey || e.ctrlKey || e.metaKey) return;
