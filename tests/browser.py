@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,8 +89,6 @@ class Watched:
 
     def open(self, ready: str = "body[data-ready='1']") -> float:
         """Load the page and wait for its script to have drawn; returns the seconds that took."""
-        import time
-
         start = time.perf_counter()
         self.page.goto(self.url)
         try:
