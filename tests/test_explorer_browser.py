@@ -224,6 +224,15 @@ def test_special_graphs_every_step_matches_the_engine(browser: Any, tmp_path: Pa
     w.close()
 
 
+def test_without_code_the_pane_says_why_and_the_rest_works(browser: Any, tmp_path: Path) -> None:
+    root = _square()
+    w = open_page(browser, root, tmp_path / "nocode.html", code=False)
+    assert "the code pane is off" in w.page.inner_text("#code")
+    walk_and_check(w, root)
+    assert_quiet(w)
+    w.close()
+
+
 def test_notebook_output_runs_in_its_iframe(browser: Any, tmp_path: Path) -> None:
     x = Value(0.5, "x")
     y = (x * 3.0).tanh()
