@@ -195,6 +195,12 @@ def test_controls_slider_play_and_click(browser: Any, tmp_path: Path) -> None:
     w.page.locator("g.node[data-node='0']").dispatch_event("click")
     record = w.page.inner_text("#record")
     assert "x" in record and "parameter" not in record and "input" in record
+    w.page.fill("#find", "y")  # find a value by name: its record opens
+    w.page.press("#find", "Enter")
+    assert w.page.inner_text("#record").startswith("y ")
+    w.page.fill("#find", "no such value")
+    w.page.press("#find", "Enter")
+    assert w.page.get_attribute("#find", "class") == "miss"
     assert_quiet(w)
     w.close()
 

@@ -192,8 +192,15 @@
       `edge ${esc(r)} &rarr; ${esc(c)}${s.consumer < 0 ? " (not drawn)" : ""}`);
     const eq = div("eq", `${dOut(r)} += <span class="up">${esc(s.upstream)}</span> &times; ` +
       `<span class="loc">${esc(s.local)}</span> = <span class="con">${esc(s.contribution)}</span>`, "eq");
+    // Why the upstream number can be used now: every step into the consumer came before this one
+    // (the engine sweeps in reverse topological order). Checked on the steps, not assumed.
+    const intoConsumer = s.consumer >= 0 ? stepsInto[s.consumer] : [];
+    const final = s.consumer === D.root.node ? "it is the output"
+      : intoConsumer.length && intoConsumer[intoConsumer.length - 1] < i
+        ? `all ${intoConsumer.length} of its own contributions came in before this step` : "";
     const why = div("explain", `<span class="up">upstream</span> ${dOut(c)} &times; <span class="loc">local</span> ` +
-      `d${esc(wrap(c))}/d${esc(wrap(r))} (recorded in the forward pass) = contribution`);
+      `d${esc(wrap(c))}/d${esc(wrap(r))} (recorded in the forward pass) = contribution` +
+      (final ? `; the upstream is final: ${final}` : ""));
     const sum = s.sent
       ? div("sum", `${dOut(r)} = <span class="before">${esc(s.before)}</span> + ${esc(s.contribution)} = ` +
         `<span class="total">${num(s.total)}</span> ${status}`, "sum")
@@ -462,6 +469,17 @@
     return t ? (parseFloat(t.getAttribute("font-size")) || 11) * fitPx() / (natural * 3 / 4) : 12;
   }
   window.addEventListener("resize", () => setZoom(zoom));
+  // Find a Value by (part of) its name: select it and bring it into view.
+  $("find").addEventListener("keydown", (e) => {
+    e.stopPropagation(); // typing is not stepping
+    if (e.key !== "Enter") return;
+    const q = e.target.value.trim();
+    const hits = q ? D.nodes.map((n, k) => [n.name, k]).filter(([name]) => name.includes(q)) : [];
+    const exact = hits.find(([name]) => name === q);
+    const k = exact ? exact[1] : hits.length ? hits[0][1] : -1;
+    e.target.classList.toggle("miss", !!q && k < 0);
+    if (k >= 0) { selected = -1; select(k); reveal([V[k].box]); }
+  });
   $("zoom-in").onclick = () => setZoom(zoom * 1.25);
   $("zoom-out").onclick = () => setZoom(zoom / 1.25);
   $("zoom-fit").onclick = () => setZoom(1);
