@@ -135,14 +135,46 @@ def neuron_clusters(model: MLP | Layer, root: Value) -> Callable[[Value], tuple[
     return cluster
 
 
-def draw_clustered_graph(model: MLP | Layer, root: Value, **options: Any) -> Picture:
-    """The full computation graph of ``root`` with the model's Values grouped per neuron and layer.
+def layer_columns(model: MLP | Layer, root: Value) -> Callable[[Value], int]:
+    """A ``columns`` function for :func:`autograd.draw.draw_graph`: the inputs in column 0, layer
+    ``k``'s parameters, weighted inputs and outputs in column ``k + 1``, everything else (the loss)
+    in the last column, so the graph reads left to right like the network view."""
+    layers = _layers(model)
+    forward = find_forward(model, root)
+    columns: dict[int, int] = {id(x): 0 for x in forward.inputs}
+    for k, layer in enumerate(layers):
+        for j, neuron in enumerate(layer.neurons):
+            for v in (*neuron.w, neuron.b, forward.pre[k][j], forward.out[k][j]):
+                columns[id(v)] = k + 1
+    rest = len(layers) + 1
 
-    ``options`` are those of :func:`autograd.draw.draw_graph`; ``flow=True`` gives the flow view.
-    Parameters are styled as parameters.
+    def column(v: Value) -> int:
+        return columns.get(id(v), rest)
+
+    return column
+
+
+def model_options(model: MLP | Layer, root: Value) -> dict[str, Any]:
+    """The options that draw ``root``'s graph the way the model is built: parameters styled as
+    parameters, and the layers as columns left to right (inputs | h1 | h2 | out | loss), neurons in
+    index order top to bottom. For :func:`autograd.draw.draw_graph`, ``draw_flow`` and the explorer
+    alike: ``draw_graph(loss, **model_options(model, loss))``.
+
+    Boxes per neuron (``cluster=neuron_clusters(model, root)``) can be added, but Graphviz then
+    stacks the clusters instead of lining the columns up: the picture grows much taller.
     """
-    options.setdefault("params", model.parameters())
-    options.setdefault("cluster", neuron_clusters(model, root))
+    return {"params": model.parameters(), "columns": layer_columns(model, root)}
+
+
+def draw_clustered_graph(model: MLP | Layer, root: Value, **options: Any) -> Picture:
+    """The full computation graph of ``root`` laid out by the model: each layer a column, each
+    neuron's Values in index order (see :func:`model_options`).
+
+    ``options`` are those of :func:`autograd.draw.draw_graph` (they override the model's);
+    ``flow=True`` gives the flow view.
+    """
+    for key, value in model_options(model, root).items():
+        options.setdefault(key, value)
     if options.pop("flow", False):
         return draw_flow(root, **options)
     return draw_graph(root, **options)
