@@ -91,12 +91,13 @@ class FlowScale:
         return attrs
 
     def note(self, what: str = "|gradient flowing|") -> str:
-        """One line for the legend: the range of the scale and what colour and width mean."""
+        """Two lines for the legend: what colour and width mean, and the range of the scale."""
         fmt = number_formatter(3)
-        floor = f" (smaller drawn as {fmt(self.lo)}: the floor is {FLOOR:g} x the largest)"
         return (
-            f"edge colour: sign of the gradient, red + / blue -; darker and wider = larger {what}, "
-            f"log scale from {fmt(self.lo)} to {fmt(self.hi)}{floor}; dashed grey = exactly zero"
+            f"edge colour: sign of the gradient, red + / blue -; darker and wider = larger {what};"
+            f" dashed grey = exactly zero\n"
+            f"  log scale from {fmt(self.lo)} to {fmt(self.hi)}; a magnitude below {FLOOR:g} x the largest "
+            f"is drawn like {fmt(self.lo)}"
         )
 
 

@@ -172,7 +172,7 @@ def draw_graph(
         column = _column_of(columns, v)
         if column is not None:
             column_of[f"v{i}"] = column
-        if v.is_leaf:
+        if id(v) not in chosen.edges:  # a leaf, or an operation the edge cap left out
             continue
         missing = len(v.inputs) - len(chosen.edges[id(v)])
         cut_ops += missing > 0
@@ -184,7 +184,7 @@ def draw_graph(
 
     edges: list[tuple[str, str]] = []
     for v in drawn:
-        if v.is_leaf:
+        if id(v) not in chosen.edges:
             continue
         i = index[id(v)]
         out_grad = number(v.grad)
@@ -205,7 +205,7 @@ def draw_graph(
         attrs = scale.edge_attrs(out_grad) if scale is not None else {}
         graph.edge(f"o{i}", f"v{i}", **attrs)
         edges.append((f"o{i}", f"v{i}"))
-    emit_columns(graph, column_of, edges, {f"v{index[id(v)]}" for v in drawn if v.is_leaf})
+    emit_columns(graph, column_of, edges, {f"v{index[id(v)]}" for v in drawn if id(v) not in chosen.edges})
 
     notes: list[str] = []
     if title:
@@ -216,7 +216,7 @@ def draw_graph(
     elif flow and any(not v.is_leaf for v in drawn):
         notes.append("every gradient is zero: call backward() first")
     if legend:
-        notes.extend(_legend(edge_labels, bool(shared) and edge_labels != "none", flow))
+        notes.extend(_legend(edge_labels, bool(shared) and edge_labels != "none", flow, columns is not None))
     if notes:
         graph.attr(label=graphviz.nohtml("".join(escape_label(n, "\\l") + "\\l" for n in notes)))
     return graph
@@ -296,7 +296,7 @@ def _flowing(chosen: Selection) -> list[float]:
     """The gradient along each drawn edge (signed), in drawing order."""
     out: list[float] = []
     for v in chosen.drawn:
-        if v.is_leaf:
+        if id(v) not in chosen.edges:
             continue
         out_grad = number(v.grad)
         out.extend(v.local_grads[p] * out_grad for p in chosen.edges[id(v)])
@@ -399,11 +399,12 @@ def _placed(attrs: dict[str, str], source_color: str | None, compact: bool, rank
         placed["color"] = placed["fontcolor"] = source_color
         return placed
     if compact:
-        return {"taillabel": attrs["label"], "tailport": TAIL_PORT[rankdir], "labeldistance": "2.6", "labelangle": "-25"}
+        placed = {"taillabel": attrs["label"], "tailport": TAIL_PORT[rankdir]}
+        return {**placed, "labeldistance": "2.6", "labelangle": "-25"}
     return attrs
 
 
-def _legend(edge_labels: str, shared: bool, flow: bool) -> list[str]:
+def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool) -> list[str]:
     lines = [
         "boxes: { label | data | grad }; ellipses: operations; output green, parameters yellow, "
         "inputs blue, constants grey",
@@ -412,7 +413,11 @@ def _legend(edge_labels: str, shared: bool, flow: bool) -> list[str]:
         lines.append("edge label: d(out)/d(in), the local derivative the engine recorded")
     elif edge_labels in ("flow", "both"):
         lines.append("edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back")
-    if shared:
-        where = "in the edge's colour" if flow else "in the edge's colour (one colour per source Value)"
-        lines.append(f"a Value used by several operations: its edges' labels sit at the arrow head, {where}")
+    if compact and edge_labels != "none":
+        lines.append(
+            "labels sit at the edge's tail, where only that edge starts; an edge from a Value that several "
+            "operations use has its label beside it, in the edge's colour"
+        )
+    if shared and not flow:
+        lines.append("edges from a Value that several operations use: one colour per source Value, labels alike")
     return lines

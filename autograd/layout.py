@@ -20,12 +20,14 @@ import graphviz
 from .value import Value
 
 Body = list[tuple[str, dict[str, str]]]
+TOP_WEIGHT = "4"
 
 
 @dataclass
 class Selection:
     """What a picture draws: ``drawn`` Values (topological order), and for each drawn operation the
-    positions of its inputs whose edges are drawn (``edges[id(v)]``); the rest is counted as cut."""
+    positions of its inputs whose edges are drawn (``edges[id(v)]``); the rest is counted as cut.
+    A computed Value without an entry is drawn without its operation (the edge budget ran out)."""
 
     drawn: list[Value]
     edges: dict[int, tuple[int, ...]] = field(default_factory=dict)
@@ -85,10 +87,6 @@ def select(root: Value, order: Sequence[Value], max_nodes: int | None, max_edges
             drawn_edges += 1
         kept[id(node)] = tuple(positions)
     drawn = [v for v in order if id(v) in chosen]
-    # A drawn operation whose result kept no budget for its op node still needs an entry.
-    for v in drawn:
-        if not v.is_leaf and id(v) not in kept:
-            kept[id(v)] = ()
     return Selection(drawn, kept, len(order), total_edges, drawn_edges)
 
 
@@ -139,6 +137,7 @@ def emit_columns(
     has_succ_inside = {t for t, _ in inside}
     invisible = {"style": "invis", "weight": "0"}
     previous_exits: list[str] = []
+    firsts: list[str] = []
     for k in columns:
         members = [name for name, c in column_of.items() if c == k]
         starts = [n for n in members if n in leaves] if k != columns[0] else members
@@ -154,3 +153,47 @@ def emit_columns(
                 for name in [*previous_exits, *starts]:
                     same.node(name)
         previous_exits = [n for n in members if n not in has_succ_inside]
+        if starts:
+            firsts.append(starts[0])
+    for a, b in itertools.pairwise(firsts):  # line the columns' tops up: no staircase
+        graph.edge(a, b, style="invis", weight=TOP_WEIGHT)
+    _keep_order(graph, column_of, inside, leaves)
+
+
+def _keep_order(
+    graph: graphviz.Digraph, column_of: dict[str, int], inside: Sequence[tuple[str, str]], leaves: set[str]
+) -> None:
+    """Nodes of a column at the same depth in it (longest path from its first nodes, counting its
+    own edges only) go in one rank, in column order: an invisible flat edge keeps each above the
+    next. So a layer's outputs stay in neuron order however the loss after them pulls. The last
+    column (what follows the layers: a loss) is left to Graphviz."""
+    preds: dict[str, list[str]] = {}
+    for t, h in inside:
+        preds.setdefault(h, []).append(t)
+    depth: dict[str, int] = {}
+    pending = list(column_of)
+    while pending:  # column_of lists each value before its operation: settle in a few passes, no recursion
+        later = []
+        for name in pending:
+            ps = preds.get(name, ())
+            if all(p in depth for p in ps):
+                depth[name] = 1 + max((depth[p] for p in ps), default=-1)
+            else:
+                later.append(name)
+        if len(later) == len(pending):  # a cycle cannot happen in a computation graph; stop anyway
+            break
+        pending = later
+    groups: dict[tuple[int, int], list[str]] = {}
+    last = max(column_of.values())
+    for name, k in column_of.items():
+        if name not in leaves and name in depth and k != last:
+            groups.setdefault((k, depth[name]), []).append(name)
+    for names in groups.values():
+        if len(names) < 2:
+            continue
+        with graph.subgraph() as same:
+            same.attr(rank="same")
+            for name in names:
+                same.node(name)
+        for a, b in itertools.pairwise(names):
+            graph.edge(a, b, style="invis")
