@@ -75,7 +75,6 @@ STYLE_INTERMEDIATE = {"fillcolor": "white"}
 # one per source, dark enough for the label text, which takes the same colour.
 RANKSEP = "0.3"
 ORDERING = "out"
-TAIL_PORT = {"LR": "e", "RL": "w", "TB": "s", "BT": "n"}  # leave a box straight on: room for its label
 SOURCE_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#8c6d00", "#56b4e9", "#444444")
 
 Cluster = Callable[[Value], "str | Sequence[str] | None"]
@@ -193,7 +192,9 @@ def draw_graph(
             inp, local = v.inputs[position], v.local_grads[position]
             tail = f"v{index[id(inp)]}"
             attrs = _edge_label(local, local * out_grad, edge_labels, fmt)
-            attrs = _placed(attrs, shared.get(tail), compact=columns is not None, rankdir=rankdir)
+            # Inputs listed first sit above (LR) their operation: their edges run down to it.
+            downward = position < (len(v.inputs) - 1) / 2
+            attrs = _placed(attrs, shared.get(tail), compact=columns is not None, downward=downward)
             if scale is not None:
                 attrs.update(scale.edge_attrs(local * out_grad))
             if column_of.get(tail, -1) != column_of.get(f"o{i}", -1):
@@ -387,11 +388,13 @@ def _edge_label(local: float, flowing: float, mode: str, fmt: Callable[[float], 
     return {}
 
 
-def _placed(attrs: dict[str, str], source_color: str | None, compact: bool, rankdir: str) -> dict[str, str]:
+def _placed(attrs: dict[str, str], source_color: str | None, compact: bool, downward: bool) -> dict[str, str]:
     """Where an input edge's label goes. An edge from a Value that several operations use (it fans
     out and crosses others) takes its source's colour; in a compact (columned) picture its label is
     an ``xlabel`` and any other label sits at the edge's tail, where only that edge starts, so that
-    labels take no rank of their own."""
+    labels take no rank of their own. The tail label is turned towards the operation (``downward``:
+    the edge runs down to it), away from the neighbouring boxes. No ports: edge names stay
+    ``v{j} -> o{i}``."""
     if "label" not in attrs:
         return attrs
     if source_color is not None:
@@ -399,8 +402,8 @@ def _placed(attrs: dict[str, str], source_color: str | None, compact: bool, rank
         placed["color"] = placed["fontcolor"] = source_color
         return placed
     if compact:
-        placed = {"taillabel": attrs["label"], "tailport": TAIL_PORT[rankdir]}
-        return {**placed, "labeldistance": "2.6", "labelangle": "-25"}
+        angle = "25" if downward else "-25"
+        return {"taillabel": attrs["label"], "labeldistance": "2.8", "labelangle": angle}
     return attrs
 
 

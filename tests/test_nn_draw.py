@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -386,3 +387,22 @@ def test_softmax_edge_labels_are_tied_to_their_edges() -> None:
             assert stroke and text and stroke[1] == text[1]
             colours.add(stroke[1])
     assert len(colours) == 3  # the three sources look different
+
+
+def test_the_layout_keeps_the_names_the_explorer_reads() -> None:
+    """Laid out by layer, the SVG still names Values v{i}, operations o{i}, and only edges
+    v{j} -> o{i} and o{i} -> v{i}, one per recorded input and one per operation (the layout's
+    helpers are invisible and not drawn)."""
+    model, loss = tutorial()
+    order = topological_order(loss)
+    for flow in (False, True):
+        svg = draw_clustered_graph(model, loss, flow=flow).svg()
+        titles = re.findall(r"<title>([^<]*)</title>", svg)
+        edges = [t.replace("&#45;&gt;", "->") for t in titles if "&gt;" in t]
+        nodes = [t for t in titles if "&gt;" not in t and t != "computation_graph"]
+        want_nodes = {f"v{i}" for i in range(len(order))} | {f"o{i}" for i, v in enumerate(order) if not v.is_leaf}
+        assert set(nodes) == want_nodes and len(nodes) == len(want_nodes)
+        index = {id(v): i for i, v in enumerate(order)}
+        want_edges = Counter(f"v{index[id(inp)]}->o{i}" for i, v in enumerate(order) for inp in v.inputs)
+        want_edges.update(f"o{i}->v{i}" for i, v in enumerate(order) if not v.is_leaf)
+        assert Counter(edges) == want_edges
