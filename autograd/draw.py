@@ -200,7 +200,7 @@ def draw_graph(
             if column_of.get(tail, -1) != column_of.get(f"o{i}", -1):
                 attrs["weight"] = "0"  # between columns: let each column keep its own shape
             if fan_in and columns is not None:
-                attrs["minlen"] = "2"  # every input shared (a softmax): room for the crossing edges
+                attrs["minlen"] = "3"  # every input shared (a softmax): room for the crossing edges
             graph.edge(tail, f"o{i}", **attrs)
             edges.append((tail, f"o{i}"))
         attrs = scale.edge_attrs(out_grad) if scale is not None else {}
@@ -414,7 +414,9 @@ def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool) -> list[s
     ]
     if edge_labels == "local":
         lines.append("edge label: d(out)/d(in), the local derivative the engine recorded")
-    elif edge_labels in ("flow", "both"):
+    elif edge_labels == "flow":
+        lines.append("edge label: g = d(out)/d(in) x out.grad, the gradient flowing back along the edge")
+    elif edge_labels == "both":
         lines.append("edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back")
     if compact and edge_labels != "none":
         lines.append(

@@ -127,7 +127,9 @@ def write_tutorial_pictures(out_dir: str | os.PathLike[str]) -> list[Path]:
         ("tutorial_graph.svg", draw_clustered_graph(model, loss, title="the tutorial's network: computation graph")),
         (
             "tutorial_flow.svg",
-            draw_clustered_graph(model, loss, flow=True, title="the tutorial's network: gradient flow"),
+            draw_clustered_graph(
+                model, loss, flow=True, edge_labels="flow", title="the tutorial's network: gradient flow"
+            ),
         ),
         ("tutorial_network.svg", draw_network(model, loss, title="the tutorial's 3-3-3-3 network after backward()")),
     ]
