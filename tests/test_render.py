@@ -156,3 +156,20 @@ def test_picture_displays_in_jupyter_without_dot(no_dot_on_path: None, tmp_path:
     out = p.save_svg(tmp_path / "p.svg")
     check_small_svg(out.read_text(encoding="utf-8"))
     assert os.path.getsize(out) > 0
+
+
+def test_a_slow_system_dot_times_out_without_falling_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    if sys.platform == "win32":
+        pytest.skip("uses a shell script as a fake dot")
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\nexec /bin/sleep 5\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    def not_again(text: str, *, timeout: float) -> str:
+        raise AssertionError("the slower WebAssembly renderer must not be tried after a timeout")
+
+    monkeypatch.setattr(render.wasm, "render_svg", not_again)
+    with pytest.raises(RenderError, match=r"timed out after timeout=0.5 s") as info:
+        to_svg(small_graph(), timeout=0.5)
+    assert "max_nodes=" in str(info.value) and info.value.__cause__ is None
