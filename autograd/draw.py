@@ -39,6 +39,7 @@ import graphviz
 
 from .backward import topological_order
 from .colors import MAX_WIDTH, MIN_WIDTH, ZERO_FLOW_COLOR, FlowScale, number_formatter
+from .labels import edge_label, escape_field, escape_label, placed_label, record_label
 from .layout import Body, Selection, emit_clusters, emit_columns, select
 from .render import Picture
 from .value import Value, number, value_list
@@ -191,10 +192,10 @@ def draw_graph(
         for position in chosen.edges[id(v)]:
             inp, local = v.inputs[position], v.local_grads[position]
             tail = f"v{index[id(inp)]}"
-            attrs = _edge_label(local, local * out_grad, edge_labels, fmt)
+            attrs = edge_label(local, local * out_grad, edge_labels, fmt)
             # Inputs listed first sit above (LR) their operation: their edges run down to it.
             downward = position < (len(v.inputs) - 1) / 2
-            attrs = _placed(attrs, shared.get(tail), compact=columns is not None, downward=downward)
+            attrs = placed_label(attrs, shared.get(tail), compact=columns is not None, downward=downward)
             if scale is not None:
                 attrs.update(scale.edge_attrs(local * out_grad))
             if column_of.get(tail, -1) != column_of.get(f"o{i}", -1):
@@ -246,30 +247,6 @@ def flow_magnitudes(root: Value) -> list[float]:
     """|gradient flowing| along every edge an uncapped :func:`draw_flow` draws, in drawing order."""
     order = topological_order(root)
     return [abs(g) for g in _flowing(select(root, order, None, None))]
-
-
-def escape_label(text: str, newline: str = "\\n") -> str:
-    """Text for a Graphviz label, shown as is: a backslash starts an escape there, so it is doubled,
-    and a line break becomes ``newline`` (Graphviz's ``\\n``, centred; ``\\l`` left-justifies)."""
-    out = text.replace("\\", "\\\\")
-    return out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", newline)
-
-
-def escape_field(text: str) -> str:
-    """Text for one field of a record label, where ``{ } | < >`` are structure and must be escaped."""
-    out = escape_label(text)
-    for ch in "{}|<>":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
-def record_label(rows: Sequence[str | Sequence[str]], rankdir: str) -> str:
-    """A record label whose ``rows`` (escaped fields) stack one above the other; a row that is a
-    sequence of fields has them side by side. The same in every ``rankdir``: a record's top level
-    runs across the rank direction, so top-bottom layouts need the outer braces that flip it."""
-    parts = [r if isinstance(r, str) else "{ " + " | ".join(r) + " }" for r in rows]
-    label = " | ".join(parts)
-    return "{ " + label + " }" if rankdir in ("TB", "BT") else label
 
 
 def op_param(v: Value) -> Any:
@@ -375,35 +352,6 @@ def _op_attrs(v: Value, missing: int) -> dict[str, str]:
     if missing:
         attrs["label"] = escape_label(f"{name} ({missing} in not drawn)")
         attrs["style"] = "filled,dashed"
-    return attrs
-
-
-def _edge_label(local: float, flowing: float, mode: str, fmt: Callable[[float], str]) -> dict[str, str]:
-    if mode == "local":
-        return {"label": escape_label(fmt(local))}
-    if mode == "flow":
-        return {"label": escape_label(f"g {fmt(flowing)}")}
-    if mode == "both":
-        return {"label": escape_label(f"d {fmt(local)}") + "\\n" + escape_label(f"g {fmt(flowing)}")}
-    return {}
-
-
-def _placed(attrs: dict[str, str], source_color: str | None, compact: bool, downward: bool) -> dict[str, str]:
-    """Where an input edge's label goes. An edge from a Value that several operations use (it fans
-    out and crosses others) takes its source's colour; in a compact (columned) picture its label is
-    an ``xlabel`` and any other label sits at the edge's tail, where only that edge starts, so that
-    labels take no rank of their own. The tail label is turned towards the operation (``downward``:
-    the edge runs down to it), away from the neighbouring boxes. No ports: edge names stay
-    ``v{j} -> o{i}``."""
-    if "label" not in attrs:
-        return attrs
-    if source_color is not None:
-        placed = {"xlabel": attrs["label"]} if compact else dict(attrs)
-        placed["color"] = placed["fontcolor"] = source_color
-        return placed
-    if compact:
-        angle = "25" if downward else "-25"
-        return {"taillabel": attrs["label"], "labeldistance": "2.8", "labelangle": angle}
     return attrs
 
 
