@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -19,14 +20,16 @@ from autograd.explorer.record import build_record, significant
 from autograd.explorer.scale import DivergingScale
 
 
-def tutorial_loss() -> tuple[Value, list[Value]]:
+def tutorial_loss() -> tuple[Value, dict[str, Any]]:
+    """The tutorial's loss, and the options that lay its graph out as the network is built."""
     from nn import losses, tutorial
+    from nn.draw import model_options
 
     net = tutorial.network()
     x = [Value(v, f"x[{i}]") for i, v in enumerate(tutorial.INPUT)]
     loss = losses.binary_cross_entropy(net(x), tutorial.TARGET)
     loss.label = "E"
-    return loss, net.parameters()
+    return loss, model_options(net, loss)
 
 
 # --- the steps are the engine's sweep, and their numbers check out independently --------------------
@@ -67,8 +70,8 @@ def test_backward_steps_multiply_out_and_sum_to_the_finite_difference_gradient(d
 
 
 def test_the_tutorial_network_is_shown_whole_with_every_step() -> None:
-    loss, params = tutorial_loss()
-    page = explore(loss, params=params)
+    loss, options = tutorial_loss()
+    page = explore(loss, **options)
     order = topological_order(loss)
     engine = autograd.backward_steps(loss)
     assert len(page.record["nodes"]) == len(order)  # no cap on the tutorial
@@ -108,8 +111,8 @@ def test_box_numbers_are_padded_to_one_width_so_running_sums_fit() -> None:
 
 
 def test_the_page_is_one_self_contained_file(tmp_path) -> None:
-    loss, params = tutorial_loss()
-    path = explore(loss, params=params).save_html(tmp_path / "sub" / "e.html")
+    loss, options = tutorial_loss()
+    path = explore(loss, **options).save_html(tmp_path / "sub" / "e.html")
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 1
     # Nothing that loads: no src, no external href, no url(), no import, no fetch.
@@ -243,10 +246,10 @@ def test_bad_input_is_refused_in_the_users_words() -> None:
 
 
 def test_exploring_changes_no_value() -> None:
-    loss, params = tutorial_loss()
+    loss, options = tutorial_loss()
     order = topological_order(loss)
     before = [(v.data, v.grad, v.label, v.inputs, v.local_grads) for v in order]
-    page = explore(loss, params=params)
+    page = explore(loss, **options)
     assert isinstance(page, Explorer)
     assert [(v.data, v.grad, v.label, v.inputs, v.local_grads) for v in order] == before
 
@@ -292,8 +295,8 @@ def test_docstring_examples_of_the_explorer_modules(name: str) -> None:
 
 
 def test_each_steps_code_term_is_its_consumers_gradient_times_the_local_derivative() -> None:
-    loss, params = tutorial_loss()
-    record = explore(loss, params=params).record
+    loss, options = tutorial_loss()
+    record = explore(loss, **options).record
     lines = record["code"]["lines"]
     nodes = record["nodes"]
     marked = 0

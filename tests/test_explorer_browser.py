@@ -89,8 +89,8 @@ def walk_and_check(w: Watched, root: Value) -> None:
         assert m, w.page.inner_text("#eq")
         _, receiver, up, local, contribution = m.groups()
         assert receiver == name_of(s.receiver, order, root)
-        if record["steps"][len(order) + 1 + k]["consumer"] >= 0:  # the same numbers on the picture
-            assert w.page.text_content("#callout text") == f"{up} × {local} = {contribution}"
+        # The same numbers on the picture, above the receiving box.
+        assert w.page.text_content("#callout text") == f"+= {up} × {local} = {contribution}"
         # The page's three numbers multiply out (to the rounding of 7 significant digits) ...
         assert near(contribution, float(up) * float(local), 3 * SEVEN)
         # ... and are the engine's.
@@ -165,8 +165,8 @@ def assert_quiet(w: Watched) -> None:
 
 
 def test_tutorial_every_step_matches_the_engine(browser: Any, tmp_path: Path) -> None:
-    loss, params = tutorial_loss()
-    w = open_page(browser, loss, tmp_path / "tutorial.html", params=params)
+    loss, options = tutorial_loss()
+    w = open_page(browser, loss, tmp_path / "tutorial.html", **options)
     walk_and_check(w, loss)
     check_final_gradients(w, loss)
     # The code pane points at the line computing the receiver's gradient.
@@ -278,14 +278,14 @@ def test_generated_graphs_every_step_matches_the_engine(browser: Any, tmp_path_f
 
 
 def test_page_size_and_load_time(browser: Any, tmp_path: Path) -> None:
-    loss, params = tutorial_loss()
+    loss, options = tutorial_loss()
     x = Value(0.5, "x")
     y = x
     while len(topological_order(y)) < 2000:
         y = (y * 0.999 + 0.001).tanh()
-    for name, root, options in (("tutorial", loss, {"params": params}), ("2,000-node chain", y, {})):
+    for name, root, opts in (("tutorial", loss, options), ("2,000-node chain", y, {})):
         start = time.perf_counter()
-        w = open_page(browser, root, tmp_path / "page.html", **options)
+        w = open_page(browser, root, tmp_path / "page.html", **opts)
         built = time.perf_counter() - start - w.load_seconds  # type: ignore[attr-defined]
         size = (tmp_path / "page.html").stat().st_size
         print(
@@ -314,8 +314,8 @@ def _text_px(w: Watched) -> dict[str, float]:
 
 
 def test_tutorial_text_is_legible_fitted_to_a_1440_px_window(browser: Any, tmp_path: Path) -> None:
-    loss, params = tutorial_loss()
-    w = open_page(browser, loss, tmp_path / "tutorial.html", params=params)
+    loss, options = tutorial_loss()
+    w = open_page(browser, loss, tmp_path / "tutorial.html", **options)
     w.page.click("#zoom-fit")
     px = _text_px(w)
     print(
@@ -332,8 +332,8 @@ def test_tutorial_text_is_legible_fitted_to_a_1440_px_window(browser: Any, tmp_p
 
 
 def test_screenshot_mid_backward(browser: Any, tmp_path: Path) -> None:
-    loss, params = tutorial_loss()
-    w = open_page(browser, loss, tmp_path / "tutorial.html", params=params, title="the tutorial's network")
+    loss, options = tutorial_loss()
+    w = open_page(browser, loss, tmp_path / "tutorial.html", **options, title="the tutorial's network")
     # The brief's example step: h2_out[0] receiving from O_in[0], its sum still open.
     steps = w.record["steps"]  # type: ignore[attr-defined]
     target = next(

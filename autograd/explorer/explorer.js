@@ -318,14 +318,20 @@
 
   // --- keep the current step in view when the graph is larger than the window ------------------
   const graphBox = $("graph");
+  // Bring a step's elements into view: as many of them (in order of importance) as fit, centred.
   function reveal(els) {
     const rects = els.filter(Boolean).map((el) => el.getBoundingClientRect());
     if (!rects.length) return;
-    const r = {
-      top: Math.min(...rects.map((q) => q.top)), bottom: Math.max(...rects.map((q) => q.bottom)),
-      left: Math.min(...rects.map((q) => q.left)), right: Math.max(...rects.map((q) => q.right)),
-    };
     const box = graphBox.getBoundingClientRect();
+    const union = (rs) => ({
+      top: Math.min(...rs.map((q) => q.top)), bottom: Math.max(...rs.map((q) => q.bottom)),
+      left: Math.min(...rs.map((q) => q.left)), right: Math.max(...rs.map((q) => q.right)),
+    });
+    let r = union(rects.slice(0, 1));
+    for (let n = rects.length; n > 1; n--) {
+      const u = union(rects.slice(0, n));
+      if (u.bottom - u.top <= box.height && u.right - u.left <= box.width) { r = u; break; }
+    }
     const mid = (a, b) => (a + b) / 2;
     if (r.bottom > box.bottom || r.top < box.top) {
       graphBox.scrollTop += mid(r.top, r.bottom) - mid(box.top, box.bottom);
@@ -340,7 +346,7 @@
     const v = V[s.node];
     if (s.kind !== "backward" || s.consumer < 0) return [v.box];
     const c = V[s.consumer];
-    return [v.box, c.box, c.op, c.inEdges[s.input]];
+    return [v.box, c.box, c.op, c.inEdges[s.input]]; // the receiver first: its callout is there
   }
 
   // --- the callout: this step's numbers written on the picture, at a readable size at any zoom ----
@@ -350,20 +356,19 @@
   const calloutBox = callout.appendChild(document.createElementNS(NS, "rect"));
   const calloutText = callout.appendChild(document.createElementNS(NS, "text"));
   svg.querySelector("g.graph").appendChild(callout);
-  function anchorOf(el) { // the top middle of an edge's label (or of a box), in the picture's coordinates
+  function anchorOf(el) { // the top middle of a box, in the picture's coordinates
     if (!el) return null;
-    const label = el.classList.contains("edge") ? el.querySelector(":scope > text") : null;
-    const b = (label || el).getBBox();
+    const b = el.getBBox();
     return { x: b.x + b.width / 2, y: b.y };
   }
   function placeCallout(i) {
     const s = D.steps[i];
     const v = V[s.node];
-    const c = s.kind === "backward" && s.consumer >= 0 ? V[s.consumer] : null;
+    // Above the box being computed (forward) or receiving (backward): "+= upstream × local = ...".
     const text = s.kind === "forward" ? `${v.n.name} = ${v.n.data}`
       : s.kind === "seed" ? `${dOut(v.n.name).replace(/&[a-z]+;/g, "")} = ${s.total}`
-        : `${s.upstream} × ${s.local} = ${s.contribution}`;
-    const at = anchorOf(c ? c.inEdges[s.input] : v.box);
+        : `+= ${s.upstream} × ${s.local} = ${s.contribution}`;
+    const at = anchorOf(v.box);
     if (!at) { callout.style.display = "none"; return; }
     callout.style.display = "";
     const scale = svg.getScreenCTM() ? svg.getScreenCTM().a : 1;
@@ -502,7 +507,9 @@
     `<span class="sw" style="box-shadow:0 0 4px 2px var(--hot);border-color:#b36b00"></span>this step`,
     `boxes: label | data | grad &middot; edge labels: local derivative d(out)/d(in) &middot; ` +
       `before the backward pass: ${kinds}`,
-  ].map((html) => `<span>${html}</span>`).join("") + `<span class="note">${esc(L.note)}</span>`;
+  ].map((html) => `<span>${html}</span>`).join("") +
+    `<span class="note">${esc(L.note)}</span><span id="keys">keys: &#x2190; &#x2192; step &middot; Home End ` +
+    "&middot; space plays &middot; click a box for its record</span>";
 
   render(0);
   const px = fittedTextPx();
