@@ -326,8 +326,8 @@ def test_tutorial_text_is_legible_fitted_to_a_1440_px_window(browser: Any, tmp_p
     w.close()
     if px["median"] < 9.0:
         pytest.xfail(
-            f"node text is {px['median']:.1f} CSS px tall fitted to 1440 px (target >= 9): the layer-column "
-            "layout of draw_graph (another branch) is what makes the tutorial graph wider than tall"
+            f"node text is {px['median']:.1f} CSS px tall fitted to 1440 px (target >= 9): even in layer "
+            "columns (nn.draw.model_options) the tutorial's graph is not yet wide enough for its height"
         )
 
 
