@@ -371,6 +371,7 @@
     const at = anchorOf(v.box);
     if (!at) { callout.style.display = "none"; return; }
     callout.style.display = "";
+    callout.removeAttribute("transform"); // measured where it would be, then moved in if it sticks out
     const scale = svg.getScreenCTM() ? svg.getScreenCTM().a : 1;
     const size = 12.5 / (scale || 1); // 12.5 CSS px whatever the zoom
     calloutText.textContent = text;
@@ -384,6 +385,12 @@
     calloutBox.setAttribute("width", String(b.width + 2 * pad));
     calloutBox.setAttribute("height", String(b.height + 2 * pad));
     calloutBox.setAttribute("rx", String(pad));
+    // Keep it inside the picture: a box at an edge of the graph would push half of it out.
+    const r = calloutBox.getBoundingClientRect();
+    const edge = svg.getBoundingClientRect();
+    const dx = r.left < edge.left ? edge.left - r.left : r.right > edge.right ? edge.right - r.right : 0;
+    const dy = r.top < edge.top ? edge.top - r.top : 0;
+    if (dx || dy) callout.setAttribute("transform", `translate(${dx / (scale || 1)} ${dy / (scale || 1)})`);
   }
 
   // --- the one index, and render(i) --------------------------------------------------------------
