@@ -2,7 +2,8 @@
  *
  * All state is the data object D (nodes, steps, legend, code) written by autograd/explorer/record.py
  * and one index, `at`. render(i) derives what step i looks like from D alone and writes it to the
- * SVG and the panels. Every number shown is a string from D: this script computes no numbers. */
+ * SVG and the panels (whose text panels.js writes). Every number shown is a string from D: this
+ * script computes no numbers. */
 (function () {
   "use strict";
 
@@ -10,15 +11,6 @@
   const N = D.steps.length;
   const F = D.forwardSteps; // steps [0, F) are the forward pass, F is the seed, (F, N) the backward pass
   const $ = (id) => document.getElementById(id);
-  const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ENTITIES[c]);
-  const signClass = (s) => (s.startsWith("-") ? "neg" : s === "0" ? "" : "pos");
-  const num = (s) => `<span class="${signClass(s)}">${esc(s)}</span>`;
-  // An unlabelled Value is named like "tanh#12"; in a derivative such a name (or a label with
-  // spaces or operators) is bracketed: dE/d(tanh#12).
-  const wrap = (name) => (/^[\w.[\]]+$/.test(name) ? name : `(${name})`);
-  const dOut = (name) => `d${esc(wrap(D.root.name))}/d${esc(wrap(name))}`;
-
   // --- the picture: find each Value's box, op ellipse and edges by their Graphviz titles ---------
   const svg = document.querySelector("#graph svg");
   svg.removeAttribute("width");
@@ -72,6 +64,7 @@
   });
   const stepsInto = V.map(() => []); // backward step indices per receiver, in order
   D.steps.forEach((s, i) => { if (s.kind === "backward") stepsInto[s.node].push(i); });
+  const { esc, dOut, stepPanel, recordPanel, legend } = chainrulePanels(D, stepsInto); // panels.js
 
   // --- what step i looks like, derived from D alone ------------------------------------------------
   function stateAt(i) {
@@ -149,112 +142,6 @@
       });
     });
     if (cur.kind === "backward" && cur.consumer >= 0) classes(V[cur.consumer].result, ["current"]);
-  }
-
-  // --- the panels -------------------------------------------------------------------------------------
-  // Small HTML builders; every string from D goes through esc() or num().
-  const div = (cls, html, id) => `<div class="${cls}"${id ? ` id="${id}"` : ""}>${html}</div>`;
-  const td = (html, cls) => `<td${cls ? ` class="${cls}"` : ""}>${html}</td>`;
-  const tr = (cells, attrs) => `<tr${attrs || ""}>${cells.join("")}</tr>`;
-  const table = (head, rows) => `<table>${tr(head.map((h) => `<th>${h}</th>`))}${rows.join("")}</table>`;
-  const dataOf = (inp) => (inp.node >= 0 ? esc(D.nodes[inp.node].data) : "(not drawn)");
-  const inputRows = (v, link) => v.inputs.map((inp) =>
-    tr([td(esc(inp.name)), td(dataOf(inp), "num"), td(esc(inp.local), "num")],
-      link && inp.node >= 0 ? ` class="jump" data-node="${inp.node}"` : ""));
-  const localOf = (v) => `d${esc(wrap(v.name))}/d input`;
-
-  function forwardPanel(i, v) {
-    const what = v.opName ? `${esc(v.opName)}(${v.inputs.map((inp) => esc(inp.name)).join(", ")}) = ` : "";
-    const rows = inputRows(v, false);
-    return div("phase-line", `Forward pass: value ${i + 1} of ${F}, in topological order`) +
-      div("eq", `<b>${esc(v.name)}</b> = ${what}<span class="con">${esc(v.data)}</span>`, "eq") +
-      (rows.length
-        ? div("explain", "local derivatives recorded now, read again in the backward pass:") +
-          table(["input", "data", localOf(v)], rows)
-        : div("explain", `a leaf (${esc(v.kind)}): made by you, not by an operation; nothing to differentiate.`));
-  }
-
-  function seedPanel(s, v) {
-    return div("phase-line", "Backward pass starts") +
-      div("eq", `${dOut(v.name)} = <span class="total">${num(s.total)}</span>`, "eq") +
-      div("explain", "the output's derivative with respect to itself. From here each step sends one gradient " +
-        "back along one edge, in the order the engine does it.");
-  }
-
-  function backwardPanel(i, s) {
-    const into = stepsInto[s.node];
-    const r = s.receiverName;
-    const c = s.consumerName;
-    const status = !s.sent ? `<span class="badge unsent">not sent</span>`
-      : s.complete ? `<span class="badge done">&#x2713; complete</span>`
-        : `<span class="badge open">sum still open</span>`;
-    const head = div("phase-line", `Backward pass: chain-rule step ${i - F} of ${N - F - 1} &middot; ` +
-      `edge ${esc(r)} &rarr; ${esc(c)}${s.consumer < 0 ? " (not drawn)" : ""}`);
-    const eq = div("eq", `${dOut(r)} += <span class="up">${esc(s.upstream)}</span> &times; ` +
-      `<span class="loc">${esc(s.local)}</span> = <span class="con">${esc(s.contribution)}</span>`, "eq");
-    // Why the upstream number can be used now: every step into the consumer came before this one
-    // (the engine sweeps in reverse topological order). Checked on the steps, not assumed.
-    const intoConsumer = s.consumer >= 0 ? stepsInto[s.consumer] : [];
-    const final = s.consumer === D.root.node ? "it is the output"
-      : intoConsumer.length && intoConsumer[intoConsumer.length - 1] < i
-        ? `all ${intoConsumer.length} of its own contributions came in before this step` : "";
-    const why = div("explain", `<span class="up">upstream</span> ${dOut(c)} &times; <span class="loc">local</span> ` +
-      `d${esc(wrap(c))}/d${esc(wrap(r))} (recorded in the forward pass) = contribution` +
-      (final ? `; the upstream is final: ${final}` : ""));
-    const sum = s.sent
-      ? div("sum", `${dOut(r)} = <span class="before">${esc(s.before)}</span> + ${esc(s.contribution)} = ` +
-        `<span class="total">${num(s.total)}</span> ${status}`, "sum")
-      : div("sum", `${dOut(r)} stays <span class="total">${num(s.total)}</span> ${status}`, "sum") +
-        div("explain", `${dOut(c)} is 0, so the engine sends nothing along this edge.`);
-    // The receiver's whole chain-rule sum, one term per consumer edge: done terms with their
-    // numbers, this one marked, the rest still symbolic (their local derivatives are known).
-    const terms = into.map((j) => {
-      const t = D.steps[j];
-      const up = j <= i ? esc(t.upstream) : dOut(t.consumerName);
-      return `<span class="term${j === i ? " now" : j < i ? " done" : ""}">${up}&times;${esc(t.local)}</span>`;
-    });
-    const whole = div("whole", `${dOut(r)} = ${terms.join(" + ")}`) +
-      div("explain", `the chain rule for ${esc(r)}: one term per edge to a consumer; ` +
-        `this is term ${into.indexOf(i) + 1} of ${into.length}`);
-    return head + eq + why + sum + whole;
-  }
-
-  function stepPanel(i) {
-    const s = D.steps[i];
-    return s.kind === "forward" ? forwardPanel(i, D.nodes[s.node])
-      : s.kind === "seed" ? seedPanel(s, D.nodes[s.node]) : backwardPanel(i, s);
-  }
-
-  function recordPanel(k, at) {
-    if (k < 0) {
-      return div("explain", "Click a value's box (or its operation) to see its whole record: data, gradient, " +
-        "inputs with their local derivatives, and the contributions that summed to its gradient.");
-    }
-    const v = D.nodes[k];
-    const contributions = stepsInto[k].map((j) => {
-      const s = D.steps[j];
-      return tr([td(String(j + 1), "num"), td(esc(s.consumerName)),
-        td(`${esc(s.upstream)} &times; ${esc(s.local)} = ${num(s.contribution)}`, "num"), td(num(s.total), "num")],
-      ` class="jump${j === at ? " now" : ""}" data-step="${j}"`);
-    });
-    // The running sum at the current step: the latest step into this node, if any yet.
-    const into = stepsInto[k].filter((j) => j <= at);
-    const now = at < F ? "not yet: the backward pass has not started"
-      : k === D.root.node ? num(D.steps[F].total)
-        : into.length ? num(D.steps[into[into.length - 1]].total) : "0 (nothing received yet)";
-    const code = v.gradientLines.length ? `; its gradient: line ${v.gradientLines.join(", ")} of the code` : "";
-    const inputs = inputRows(v, true);
-    return div("", `<span class="name">${esc(v.name)}</span> <span class="kind">${esc(v.opName || "leaf")} ` +
-        `&middot; ${esc(v.kind)} &middot; node ${v.index}</span>`) +
-      `<table>${tr([`<th>data</th>`, td(esc(v.data), "num")])}` +
-      tr([`<th>grad</th>`, `<td class="num" id="record-grad">${num(v.grad)}</td>`,
-        td(`${dOut(v.name)}, final${esc(code)}`, "explain")]) +
-      tr([`<th>now</th>`, td(now, "num"), td(`at step ${at + 1}`, "explain")]) + "</table>" +
-      (inputs.length ? table(["input", "data", `local ${localOf(v)}`], inputs) : "") +
-      (k === D.root.node ? div("explain", "the output: its gradient is 1 by definition.")
-        : contributions.length
-          ? table(["step", "from", "upstream &times; local = contribution", "running sum"], contributions)
-          : div("explain", "no backward step reaches it."));
   }
 
   // --- the code pane ---------------------------------------------------------------------------------
@@ -499,24 +386,10 @@
   // --- static text: title, size cap, legend --------------------------------------------------------
   $("title").textContent = D.title;
   if (D.cap) $("cap").textContent = D.cap;
-  const L = D.legend;
-  const ramp = (a, b) => `<span class="ramp" style="background:linear-gradient(90deg,${a},${b})"></span>`;
   // The kinds' fills are read from the picture itself, so the legend shows what is drawn.
   const kindFill = {};
   V.forEach((v) => { if (v.fill0 && !(v.n.kind in kindFill)) kindFill[v.n.kind] = v.fill0; });
-  const kinds = ["output", "parameter", "input", "constant"].filter((k) => k in kindFill)
-    .map((k) => `<span class="sw" style="background:${esc(kindFill[k])}"></span>${k}`).join(" ");
-  $("legend").innerHTML = [
-    `gradient &lt; 0 ${ramp(L.negativeFaint, L.negative)} &gt; 0 ${ramp(L.positiveFaint, L.positive)}, ` +
-      "0 grey; edges: the contribution sent back, nodes: the running sum",
-    `<span class="sw" style="border:2.5px solid #111"></span>gradient complete ` +
-      `<span class="sw" style="border:1.5px dashed #555"></span>sum still open`,
-    `<span class="sw" style="box-shadow:0 0 4px 2px var(--hot);border-color:#b36b00"></span>this step`,
-    `boxes: label | data | grad &middot; edge labels: local derivative d(out)/d(in) &middot; ` +
-      `before the backward pass: ${kinds}`,
-  ].map((html) => `<span>${html}</span>`).join("") +
-    `<span class="note">${esc(L.note)}</span><span id="keys">keys: &#x2190; &#x2192; step &middot; Home End ` +
-    "&middot; space plays &middot; click a box for its record</span>";
+  $("legend").innerHTML = legend(kindFill);
 
   render(0);
   const px = fittedTextPx();

@@ -1,8 +1,9 @@
 """The explorer page: the graph's SVG, the record as JSON, and the script and styles, in one HTML file.
 
-The script (``explorer.js``), styles (``explorer.css``) and skeleton (``template.html``) are package
-data files beside this module; :meth:`Explorer.html` inlines them, so the page makes no request of
-any kind and works from ``file://``, offline, and inside a notebook (through an iframe's ``srcdoc``).
+The script (``explorer.js``, with the panels' text in ``panels.js``), styles (``explorer.css``) and
+skeleton (``template.html``) are package data files beside this module; :meth:`Explorer.html`
+inlines them, so the page makes no request of any kind and works from ``file://``, offline, and
+inside a notebook (through an iframe's ``srcdoc``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Explorer:
             "svg": self.svg,
             # "</" would end the script element early; "<\/" is the same JSON string.
             "data": data.replace("</", "<\\/"),
+            "panels": _asset("panels.js"),
             "js": _asset("explorer.js"),
         }
         return _PLACEHOLDER.sub(lambda m: parts[m.group(1) or m.group(2)], _asset("template.html"))
