@@ -1,0 +1,113 @@
+"""Claimed numbers as someone wrote them down: their digits, and which values they agree with.
+
+A claim keeps its printed text, because the number of digits says how precisely it was meant:
+``"0.3685"`` agrees with any value in [0.36845, 0.36855]. Names of matrix entries are read here too
+(``W[1][2]`` or the tutorial's 1-based ``W_k2l3``), for the ``transposed`` cause and for grouping
+the entries of one vector or matrix.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+CLOSE = 3e-4
+"""Relative distance below which a difference counts as rounding-level (hand arithmetic on rounded
+numbers), when it is also more than one unit of the last printed digit."""
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A number as printed: ``text`` (its digits), ``value`` and the place of its last digit."""
+
+    text: str
+    value: float
+    exponent: int  # the last printed digit stands for 10 ** exponent
+
+    @property
+    def unit(self) -> float:
+        """One unit of the last printed digit."""
+        return 10.0**self.exponent
+
+    def agrees(self, x: float) -> bool:
+        """``x`` rounds to this text (with a hair of float slack)."""
+        return abs(x - self.value) <= 0.5 * self.unit * (1 + 1e-9) + 1e-12 * abs(self.value)
+
+    def close(self, x: float) -> bool:
+        """Within one unit of the last digit, or within :data:`CLOSE` relative: rounding-level."""
+        return abs(x - self.value) <= max(self.unit * (1 + 1e-9), CLOSE * abs(x)) + 1e-12 * abs(self.value)
+
+    def truncates(self, x: float) -> bool:
+        """This text is ``x`` cut (not rounded) to its digits."""
+        return abs(x) >= abs(self.value) and abs(x - self.value) < self.unit and (x >= 0) == (self.value >= 0)
+
+    def distance(self, x: float) -> float:
+        """How far ``x`` is from the claim, in log-ratio (``inf`` for a zero or the wrong sign)."""
+        if x == 0.0 or self.value == 0.0:
+            return 0.0 if x == self.value else math.inf
+        if (x > 0) != (self.value > 0):
+            return math.inf
+        return abs(math.log(x / self.value))
+
+
+def printed(claim: Any, what: str) -> Printed:
+    """Read a claim: a string as printed (``"0.3685"``), or an int/float (its shortest repr's digits)."""
+    if isinstance(claim, bool) or not isinstance(claim, str | int | float | Decimal):
+        raise TypeError(
+            f"the claimed value for {what} must be a number as written, a str like '0.3685' (best: it keeps "
+            f"the digits) or an int/float; got {type(claim).__name__}: {claim!r}"
+        )
+    if isinstance(claim, float) and not math.isfinite(claim):
+        raise ValueError(f"the claimed value for {what} must be finite, got {claim!r}")
+    text = claim.strip() if isinstance(claim, str) else repr(claim) if isinstance(claim, float) else str(claim)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"the claimed value for {what} is not a number: {claim!r} (write it like '-0.0576')") from None
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity
+        raise ValueError(f"the claimed value for {what} must be finite, got {claim!r}")
+    return Printed(text, float(number), exponent)
+
+
+def significant_digits(p: Printed) -> int:
+    """How many significant digits the claim was printed with (at least 1)."""
+    digits = Decimal(p.text).as_tuple().digits
+    stripped = "".join(map(str, digits)).lstrip("0")
+    return max(1, len(stripped))
+
+
+# --- names -----------------------------------------------------------------------------------------
+
+_BRACKETS = re.compile(r"^(.*?)((?:\[\d+\])+)$")
+_PAIR = re.compile(r"^(.*_)([A-Za-z])(\d+)([A-Za-z])(\d+)$")  # the tutorial's W_k1l2
+_TRAILING = re.compile(r"^(.*?[A-Za-z_])(\d+)$")  # the tutorial's h1_in1, b_j3
+
+
+def transposed(label: str) -> str | None:
+    """The name of entry ``[j][i]`` for a matrix entry ``[i][j]`` (``W_k1l2`` -> ``W_k2l1``); else None."""
+    m = _BRACKETS.match(label)
+    if m:
+        index = re.findall(r"\d+", m[2])
+        if len(index) == 2 and index[0] != index[1]:
+            return f"{m[1]}[{index[1]}][{index[0]}]"
+        return None
+    m = _PAIR.match(label)
+    if m and m[3] != m[5]:
+        return f"{m[1]}{m[2]}{m[5]}{m[4]}{m[3]}"
+    return None
+
+
+def base_name(label: str) -> str:
+    """The name without its indices: ``W[1][2]`` -> ``W``, ``W_k1l2`` -> ``W_kl``, ``h1_in3`` -> ``h1_in``."""
+    m = _BRACKETS.match(label)
+    if m:
+        return m[1]
+    m = _PAIR.match(label)
+    if m:
+        return f"{m[1]}{m[2]}{m[4]}"
+    m = _TRAILING.match(label)
+    return m[1] if m else label
