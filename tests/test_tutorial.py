@@ -16,9 +16,9 @@ import math
 import pytest
 
 import nn
+from autograd.diagnose import CAUSES
 from nn import experiments as ex
 from nn import walkthrough as wt
-from autograd.diagnose import CAUSES
 from nn.tutorial import PRINTED
 
 X = [0.1, 0.2, 0.7]

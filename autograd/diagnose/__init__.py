@@ -23,11 +23,10 @@ from typing import Any
 from ..backward import is_grad_enabled
 from ..value import Value, as_float
 from .claims import Printed, base_name, printed, transposed
-from .derivation import Graph, carried_forward, exact_forward, sweep
+from .derivation import Graph, carried_forward, claim_flags, exact_forward, sweep
 from .mutations import diagonal_sites, factor_mutations, sign_sites, single_path_sites
 from .report import CAUSES, ROUNDING_CAUSES, Entry, Report, explain
 from .search import Claim, Context, Search, flags_causes, ordered
-from .search import close as search_close
 
 __all__ = ["CAUSES", "Entry", "Report", "diagnose", "explain"]
 
@@ -79,27 +78,20 @@ def diagnose(
 
     contexts = [Context("exact", 0, exact)]
     data_claims = {c.node: c.printed for c in claims if c.kind == "data"}
-    fwd, rounded = exact, truth
+    fwd = exact
     if data_claims:
         fwd = carried_forward(graph, data_claims)
         contexts.append(Context("rounded", 1, fwd))
-        rounded = sweep(fwd, None)
     carried = Context("carried", 2, fwd)
     for c in claims:
-        # What a claimed number passes on: wrong unless it is close to the exact number or to what
-        # the student's own earlier numbers give (then it only carries their rounding).
-        again = _exact(c, rounded.grads, rounded.terms, rate) if c.kind != "local" else sum(
-            fwd.node[c.node].local_grads[i] for i in c.edges)
-        flag = 0 if c.printed.value == c.exact else 2
-        if not (search_close(c, c.exact, rate) or search_close(c, again, rate)):
-            flag = 1
         if c.kind == "grad":
-            carried.grads[c.node] = (c.printed.value, flag)
+            carried.grads[c.node] = (c.printed, c.exact)
         elif c.kind == "term":
             assert c.wrt is not None
-            carried.terms[(c.node, c.wrt)] = (c.printed.value, flag)
+            carried.terms[(c.node, c.wrt)] = (c.printed, c.exact)
         elif c.kind == "local" and len(c.edges) == 1:
-            carried.locals[(c.node, c.edges[0])] = (c.printed.value, flag)
+            own = fwd.node[c.node].local_grads[c.edges[0]]
+            carried.locals[(c.node, c.edges[0])] = (c.printed.value, claim_flags((c.printed, c.exact), own, 0))
     if carried.grads or carried.terms or carried.locals:
         contexts.append(carried)
 
@@ -126,7 +118,14 @@ def _entry(c: Claim, search: Search, claims: list[Claim]) -> Entry:
         for m in best.mutations:
             details.setdefault(m.cause, m.detail)
         causes = ordered(names, CAUSES) + flags_causes(best.flags, best.context)
-        return Entry(**common, verdict="wrong", causes=tuple(dict.fromkeys(causes)), details=details)  # type: ignore[arg-type]
+        others = []
+        for tie in search.ties.get(c, []):
+            alt = tuple(dict.fromkeys(ordered([m.cause for m in tie.mutations], CAUSES)
+                                      + flags_causes(tie.flags, tie.context)))
+            if alt and alt != tuple(dict.fromkeys(causes)) and alt not in others:
+                others.append(alt)
+        return Entry(**common, verdict="wrong", causes=tuple(dict.fromkeys(causes)),  # type: ignore[arg-type]
+                     details=details, alternatives=tuple(others))
     group = [g for g in claims if g.group == c.group and g in search.open and g not in search.best]
     given = search.bases.get(((), "carried")) or search.bases.get(((), "rounded")) or search.bases[((), "exact")]
     flags = given[c][1]

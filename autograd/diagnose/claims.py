@@ -19,6 +19,10 @@ CLOSE = 3e-4
 numbers), when it is also more than one unit of the last printed digit."""
 
 
+ZERO_EXPONENT = -12
+"""A claim written as a bare ``0`` counts as printed to 12 decimals."""
+
+
 @dataclass(frozen=True)
 class Printed:
     """A number as printed: ``text`` (its digits), ``value`` and the place of its last digit."""
@@ -70,6 +74,8 @@ def printed(claim: Any, what: str) -> Printed:
     exponent = number.as_tuple().exponent
     if not isinstance(exponent, int):  # NaN or infinity
         raise ValueError(f"the claimed value for {what} must be finite, got {claim!r}")
+    if number == 0 and exponent >= 0:
+        exponent = ZERO_EXPONENT  # a bare "0" means zero (a dead relu, a path left out), not "within 0.5"
     return Printed(text, float(number), exponent)
 
 

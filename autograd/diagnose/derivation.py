@@ -114,9 +114,44 @@ def carried_forward(graph: Graph, claims: dict[Value, Printed]) -> Forward:
             fwd.flags[v] = fwd.in_flags[v]
         new[v] = n
         fwd.original[n] = v
-        _flag_edges(fwd, v, n)
+    _coupled_claims(graph, fwd, claims)
+    for v in graph.order:
+        _flag_edges(fwd, v, new[v])
     fwd.root = new[graph.output]
     return fwd
+
+
+class _Given(ops.FloatMath):
+    """Float math whose softmax is the student's own outputs (their rounded numbers, not recomputed)."""
+
+    def __init__(self, probs: tuple[float, ...]) -> None:
+        self.probs = probs
+
+    def softmax(self, xs: object) -> tuple[float, ...]:
+        return self.probs
+
+
+def _coupled_claims(graph: Graph, fwd: Forward, claims: dict[Value, Printed]) -> None:
+    """A softmax output's local derivatives read its siblings (o_a * (delta_ab - o_b)): where the student
+    wrote the siblings down, the derivatives are evaluated on those numbers, as a student would."""
+    groups: dict[tuple[int, ...], list[Value]] = {}
+    for v in graph.order:
+        rule = v._rule
+        if rule is not None and rule.name == "softmax":
+            groups.setdefault(tuple(id(u) for u in v.inputs), []).append(v)
+    for members in groups.values():
+        if not any(v in claims for v in members):
+            continue
+        n = fwd.node[members[0]]
+        probs = list(ops.softmax_floats(tuple(u.data for u in n.inputs)))
+        for v in members:
+            if v in claims:
+                probs[v._rule.param] = claims[v].value  # type: ignore[union-attr]
+        given = _Given(tuple(probs))
+        for v in members:
+            n, rule = fwd.node[v], v._rule
+            assert rule is not None
+            n.local_grads = rule.local(given, n.data, tuple(u.data for u in n.inputs), rule.param)
 
 
 def _flag_edges(fwd: Forward, v: Value, n: Value) -> None:
@@ -164,18 +199,35 @@ class Sweep:
     grad_flags: dict[Value, int]
     terms: dict[tuple[Value, Value], float]  # local x upstream, before any claimed term is put in
     term_flags: dict[tuple[Value, Value], int]
+    claim_flags: dict[Value, int]  # what each claimed gradient that was put in passed on
+
+
+Given = tuple[Printed, float]
+"""A number the student wrote, and the exact one."""
+
+
+def claim_flags(given: Given, own: float, own_flags: int) -> int:
+    """What a claimed number passes on: nothing wrong if it is close to the exact number, or to what the
+    student's own earlier numbers give (``own``, then it carries their flags), else WRONG."""
+    printed, exact = given
+    if printed.close(exact):
+        return ROUNDED if printed.value != exact else 0
+    if printed.close(own):
+        return own_flags | ROUNDED
+    return WRONG
 
 
 def sweep(
     fwd: Forward,
     rule: LocalRule | None,
-    grad_overrides: dict[Value, tuple[float, int]] | None = None,
-    term_overrides: dict[tuple[Value, Value], tuple[float, int]] | None = None,
+    grad_overrides: dict[Value, Given] | None = None,
+    term_overrides: dict[tuple[Value, Value], Given] | None = None,
     local_overrides: dict[Edge, tuple[float, int]] | None = None,
 ) -> Sweep:
     """Run the engine's backward sweep on ``fwd`` with local derivatives from ``rule``, then add it up
-    again with the student's own gradients (``grad_overrides``: node -> (value, flags)) and chain-rule
-    terms (``term_overrides``: (consumer, receiver) -> (value, flags)) put in where they wrote one."""
+    again with the student's own gradients (``grad_overrides``: node -> (printed, exact)) and chain-rule
+    terms (``term_overrides``: (consumer, receiver) -> (printed, exact)) put in where they wrote one,
+    and local derivatives (``local_overrides``: edge -> (value, flags))."""
     original = fwd.original
     overridden = local_overrides or {}
 
@@ -193,11 +245,15 @@ def sweep(
     term_flags: dict[tuple[Value, Value], int] = {}
     gover = grad_overrides or {}
     tover = term_overrides or {}
+    given_flags: dict[Value, int] = {}
     edge_flags = fwd.edge_flags
     for s in steps:
         c, r = original[s.consumer], original[s.receiver]
         if c in gover:
-            up, uf = gover[c]
+            up = gover[c][0].value
+            uf = given_flags.get(c, -1)
+            if uf < 0:  # its own gradient is complete now: all its consumers came before it
+                uf = given_flags[c] = claim_flags(gover[c], acc.get(c, 0.0), flags.get(c, 0))
         else:
             up, uf = acc.get(c, 0.0), flags.get(c, 0)
         lf = edge_flags.get((c, s.index), 0)
@@ -209,11 +265,14 @@ def sweep(
         terms[key] = terms.get(key, 0.0) + raw
         term_flags[key] = term_flags.get(key, 0) | rf
         if key in tover:
-            contribution, cf = tover[key]
+            contribution, cf = tover[key][0].value, claim_flags(tover[key], raw, rf)
             if terms[key] != raw:  # a term claimed once for two edges: count it once
                 contribution = 0.0
         else:
             contribution, cf = raw, rf
         acc[r] = acc.get(r, 0.0) + contribution
         flags[r] = flags.get(r, 0) | cf
-    return Sweep(acc, flags, terms, term_flags)
+    for v, given in gover.items():  # the leaves: a claimed weight gradient feeds an update
+        if v not in given_flags:
+            given_flags[v] = claim_flags(given, acc.get(v, 0.0), flags.get(v, 0))
+    return Sweep(acc, flags, terms, term_flags, given_flags)

@@ -82,7 +82,8 @@ def sign_sites(graph: Graph) -> list[Mutation]:
 
 
 def coupled_groups(graph: Graph) -> list[list[Value]]:
-    """Nodes computed by one op from the same inputs, each its own component (softmax's outputs)."""
+    """Nodes computed by one op from the same inputs, each its own component (softmax's outputs):
+    ops whose parameter is the index of the node's own input."""
     groups: dict[tuple[str, tuple[int, ...]], list[Value]] = {}
     for v in graph.order:
         rule = v._rule
@@ -90,7 +91,7 @@ def coupled_groups(graph: Graph) -> list[list[Value]]:
             continue
         if 0 <= rule.param < len(v.inputs):
             groups.setdefault((rule.name, tuple(id(u) for u in v.inputs)), []).append(v)
-    return [g for g in groups.values() if len(g) > 1]
+    return list(groups.values())  # one node is enough: a loss may use only one softmax output
 
 
 def diagonal_sites(graph: Graph) -> list[Mutation]:

@@ -53,7 +53,8 @@ class Entry:
     ``name`` is how the report prints it (``dE/dW_k1l2`` for a gradient, ``h1_in1`` for a value,
     ``dO_out1/dO_in1`` for a local derivative, ``W_k1l2'`` for an updated weight); ``key`` is the key it
     was passed under. ``causes`` are names from :data:`CAUSES`, most likely first, and ``details`` says
-    for some of them what exactly (which factor, which edges).
+    for some of them what exactly (which factor, which edges). ``alternatives`` lists other sets of
+    causes that reproduce the number with as few changes (rare: a 2-class softmax, a dead relu).
     """
 
     key: object
@@ -65,6 +66,7 @@ class Entry:
     causes: tuple[str, ...] = ()
     details: dict[str, str] = field(default_factory=dict, compare=False)
     expected: float | None = None  # what the student's own numbers give, where that differs from exact
+    alternatives: tuple[tuple[str, ...], ...] = ()  # other cause sets that explain it as simply
 
     @property
     def value(self) -> float:

@@ -19,7 +19,7 @@ from typing import Any
 from .. import ops
 from ..value import Value
 from .claims import CLOSE, Printed
-from .derivation import ROUNDED, WRONG, Forward, LocalRule, Sweep, sweep
+from .derivation import ROUNDED, WRONG, Forward, Given, LocalRule, Sweep, sweep
 from .mutations import TRANSPOSE, Mutation, local_rule, log_distance, scalings, swap_mutations
 
 MAX_MUTATIONS = 3
@@ -56,8 +56,8 @@ class Context:
     name: str
     rank: int
     fwd: Forward
-    grads: dict[Value, tuple[float, int]] = field(default_factory=dict)
-    terms: dict[tuple[Value, Value], tuple[float, int]] = field(default_factory=dict)
+    grads: dict[Value, Given] = field(default_factory=dict)
+    terms: dict[tuple[Value, Value], Given] = field(default_factory=dict)
     locals: dict[tuple[Value, int], tuple[float, int]] = field(default_factory=dict)
 
 
@@ -89,6 +89,7 @@ class Search:
         self.factors = list(factors)
         self.lr = lr
         self.best: dict[Claim, Explanation] = {}
+        self.ties: dict[Claim, list[Explanation]] = {}
         self.bases: dict[tuple[tuple[Mutation, ...], str], dict[Claim, Base]] = {}
         self._seq = 0
         self._help: dict[int, int] = {}
@@ -109,6 +110,22 @@ class Search:
         for a, b in itertools.combinations(helpful, 2):
             if not a.edges & b.edges:
                 self.run((a, b))
+        self._settle_ties()
+
+    def _settle_ties(self) -> None:
+        """Where sets explain a number equally simply, take the one that explains the most numbers of
+        the whole derivation: one mistake explains all it changed, a coincidence only a few."""
+        def causes(e: Explanation) -> tuple[str, ...]:
+            return tuple(sorted({m.cause for m in e.mutations}))
+
+        votes: dict[tuple[str, ...], int] = {}
+        for ties in self.ties.values():
+            for key in {causes(e) for e in ties}:
+                votes[key] = votes.get(key, 0) + 1
+        for c, ties in self.ties.items():
+            best = self.best[c]
+            if ties and ties[0].score[:2] == best.score[:2]:
+                self.best[c] = max(ties, key=lambda e: (votes.get(causes(e), 0), -e.score[2], -e.score[3]))
 
     # --- running ------------------------------------------------------------------------------
 
@@ -148,8 +165,7 @@ class Search:
             key = (c.node, c.wrt)
             return sw.terms.get(key, 0.0), sw.term_flags.get(key, 0), None
         if c.kind == "update" and c.node in ctx.grads:
-            g, f = ctx.grads[c.node]
-            return g, f, None
+            return ctx.grads[c.node][0].value, sw.claim_flags[c.node], None
         partner = sw.grads.get(c.partner, 0.0) if c.partner is not None else None
         return sw.grads.get(c.node, 0.0), sw.grad_flags.get(c.node, 0), partner
 
@@ -175,9 +191,16 @@ class Search:
             return
         self._seq += 1
         score = (len(muts) + (1 if flags & WRONG else 0), quality, ctx.rank, self._seq)
+        found = Explanation(muts, ctx.name, flags, quality, v, score)
         old = self.best.get(c)
         if old is None or score < old.score:
-            self.best[c] = Explanation(muts, ctx.name, flags, quality, v, score)
+            self.best[c] = found
+        # Other sets that explain it as simply (a 2-class softmax makes some causes look alike).
+        ties = self.ties.setdefault(c, [])
+        if ties and ties[0].score[:2] > score[:2]:
+            ties.clear()
+        if not ties or ties[0].score[:2] == score[:2]:
+            ties.append(found)
 
     def _swaps(self, c: Claim) -> None:
         """``wrong-index``: the local derivative's own rule evaluated with two inputs swapped."""
