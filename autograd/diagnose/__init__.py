@@ -130,7 +130,8 @@ def _entry(c: Claim, search: Search, claims: list[Claim]) -> Entry:
     given = search.bases.get(((), "carried")) or search.bases.get(((), "rounded")) or search.bases[((), "exact")]
     flags = given[c][1]
     # Where its own inputs were already wrong, a closest set says little about this step: a slip.
-    found = None if flags & 1 else search.closest(group, ("exact", "rounded", "carried"))
+    # One number alone always has some set that comes close by chance: only a vector or matrix counts.
+    found = None if flags & 1 or len(group) < 2 else search.closest(group, ("exact", "rounded", "carried"))
     expected = search.final(c, given[c][0], 1.0)
     if found is not None:
         muts, context, _ = found
