@@ -347,6 +347,62 @@ def test_bad_input_is_refused_by_name():
     assert claims == {"x": "3"} and x.grad == 0.0 and y.grad == 0.0  # nothing passed in is changed
 
 
+# --- the tutorial: every finding the demo prints, found from its printed numbers alone --------------------
+
+
+@pytest.fixture(scope="module")
+def tutorial_report():
+    model = nn.tutorial.network()
+    E = nn.binary_cross_entropy(model([Value(v, f"i{k + 1}") for k, v in enumerate(nn.tutorial.INPUT)]),
+                                nn.tutorial.TARGET)
+    E.label = "E"
+    started = time.perf_counter()
+    report = diagnose(E, **nn.tutorial.claims(), lr=nn.tutorial.LEARNING_RATE)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def test_tutorial_sign_error_and_dropped_1_over_n_in_dE_dO_out(tutorial_report):
+    r = tutorial_report
+    # y = (1, 0, 0): the tutorial's -(y/o + (1-y)/(1-o)) loses the sign of d(1-o)/do where y = 0 ...
+    for a in (2, 3):
+        e = r[f"dE/dO_out{a}"]
+        assert e.causes[:2] == ("sign", "factor")
+        assert e.details["sign"] == "the sign of d(1 - O_out2)/dO_out2, and 1 like it (-, input 2)"
+    assert "sign" not in r["dE/dO_out1"].causes
+    # ... and every entry drops the loss's 1/3; its numbers are still not its own outputs' (unexplained).
+    assert all(r[f"dE/dO_out{a}"].details["factor"].startswith("x3: 1/3") for a in (1, 2, 3))
+    assert all(r[f"dE/dO_out{a}"].causes[-1] == "unexplained" for a in (1, 2, 3))
+
+
+def test_tutorial_diagonal_softmax_wrong_index_and_single_path(tutorial_report):
+    r = tutorial_report
+    for k in (1, 2, 3):
+        for m in (1, 3):
+            assert r[f"dE/dW_k{k}l{m}"].causes[0] == "diagonal-jacobian"
+        assert r[f"dE/dh1_out{k}"].causes[0] == "single-path"
+        assert r[f"dE/dh1_out{k}"].details["single-path"].endswith("the path with the same index")
+    # 0.3685 = O_out3 * (1 - O_out2): the rule o_a * (1 - o_a) read at the wrong index
+    e = r["dO_out3/dO_in3"]
+    assert e.verdict == "wrong" and e.causes[0] == "wrong-index"
+    assert e.details["wrong-index"] == "inputs 2 and 3 swapped"
+    assert round(0.51583 * (1 - 0.28559), 4) == 0.3685 and e.exact == pytest.approx(0.2497376, abs=1e-7)
+
+
+def test_tutorial_slip_and_rounded_values_carried_forward(tutorial_report):
+    r = tutorial_report
+    assert r["h2_in3"].causes == ("slip",) and r["h2_in3"].exact == pytest.approx(4.004, abs=1e-12)
+    assert r.first_wrong_step() is r["h2_in3"]
+    assert r["h2_out1"].causes == ("truncated",)  # 0.93883 cut to 0.938
+    for name in ("O_in1", "O_in2", "O_in3", "O_out1", "dh2_out3/dh2_in3", "dO_in1/dW_k1l1"):
+        assert r[name].verdict == "rounding" and r[name].causes == ("rounded-input",), name
+    # 0.98 * 0.02 = 0.0196, 11 % above the exact sigmoid derivative: rounding, not a mistake
+    assert r["dh2_out3/dh2_in3"].exact == pytest.approx(0.01759472, abs=1e-8)
+    slips = {e.name for e in r if e.kind == "update" and "slip" in e.causes}
+    assert slips == {"W_k2l1'", "W_k3l1'", "W_k2l3'", "W_k3l3'", "W_j3k3'"}
+    assert r.seconds < 10  # measured ~0.5 s; docs/diagnose.md
+
+
 # --- measuring (not run by pytest): python tests/test_diagnose.py [networks per kind] -------------------
 
 

@@ -98,7 +98,7 @@ def diagnose(
     local = [*sign_sites(graph), *diagonal_sites(graph), *single_path_sites(graph)]
     search = Search(claims, contexts, local, factor_mutations(graph, rate), rate)
     entries = [_entry(c, search, claims) for c in claims]
-    return Report(out, entries, time.perf_counter() - started)
+    return Report(out, entries, time.perf_counter() - started, search.sweeps)
 
 
 def _entry(c: Claim, search: Search, claims: list[Claim]) -> Entry:

@@ -19,6 +19,10 @@ CLOSE = 3e-4
 numbers), when it is also more than one unit of the last printed digit."""
 
 
+NOISE = 1e-12
+"""Float noise: a difference this small (times the number's size, at least 1) is no difference. A sum
+that cancels to zero comes out as 1e-17 or so, and a student who printed that meant zero."""
+
 ZERO_EXPONENT = -12
 """A claim written as a bare ``0`` counts as printed to 12 decimals."""
 
@@ -37,12 +41,12 @@ class Printed:
         return 10.0**self.exponent
 
     def agrees(self, x: float) -> bool:
-        """``x`` rounds to this text (with a hair of float slack)."""
-        return abs(x - self.value) <= 0.5 * self.unit * (1 + 1e-9) + 1e-12 * abs(self.value)
+        """``x`` rounds to this text (with a hair of float slack: below :data:`NOISE`, numbers are zero)."""
+        return abs(x - self.value) <= 0.5 * self.unit * (1 + 1e-9) + NOISE * max(1.0, abs(self.value))
 
     def close(self, x: float) -> bool:
         """Within one unit of the last digit, or within :data:`CLOSE` relative: rounding-level."""
-        return abs(x - self.value) <= max(self.unit * (1 + 1e-9), CLOSE * abs(x)) + 1e-12 * abs(self.value)
+        return abs(x - self.value) <= max(self.unit * (1 + 1e-9), CLOSE * abs(x)) + NOISE * max(1.0, abs(self.value))
 
     def truncates(self, x: float) -> bool:
         """This text is ``x`` cut (not rounded) to its digits."""

@@ -89,7 +89,8 @@ class Report:
 
     output: str
     entries: list[Entry]
-    seconds: float = 0.0
+    seconds: float = 0.0  # how long the diagnosis took
+    sweeps: int = 0  # backward sweeps the search ran
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
