@@ -138,7 +138,9 @@ def _entry(c: Claim, search: Search, claims: list[Claim]) -> Entry:
         changed = search.changes(c, muts, context)
         for m in changed:
             details.setdefault(m.cause, m.detail)
-        causes = ordered([m.cause for m in changed], CAUSES) + flags_causes(flags, "carried") + ["unexplained"]
+        local = tuple(m for m in muts if m.is_local)
+        ctx_flags = search.bases[(local, context)][c][1]
+        causes = ordered([m.cause for m in changed], CAUSES) + flags_causes(ctx_flags, context) + ["unexplained"]
     else:
         causes = ["slip", *flags_causes(flags & 1, "carried")]
         details["slip"] = f"{c.name} = {p.text} where its own numbers give {expected:.7g}"

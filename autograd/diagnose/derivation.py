@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .. import ops
 from ..backward import backward_steps, topological_order
 from ..value import Value, apply
-from .claims import Printed
+from .claims import CLOSE, Printed
 
 WRONG = 1
 ROUNDED = 2
@@ -112,6 +112,8 @@ def carried_forward(graph: Graph, claims: dict[Value, Printed]) -> Forward:
                 fwd.flags[v] = WRONG
         else:
             fwd.flags[v] = fwd.in_flags[v]
+            if fwd.flags[v] & WRONG and abs(n.data - v.data) <= CLOSE * abs(v.data):
+                fwd.flags[v] = ROUNDED  # a wrong input that makes no real difference here (sigmoid of 4.001)
         new[v] = n
         fwd.original[n] = v
     _coupled_claims(graph, fwd, claims)

@@ -77,7 +77,7 @@ def sign_sites(graph: Graph) -> list[Mutation]:
         v, i = edges[0]
         example = f"d{describe(v)}/d{describe(v.inputs[i])}"
         many = f", and {len(edges) - 1} like it" if len(edges) > 1 else ""
-        out.append(Mutation("sign", f"the sign of {example}{many} ({op}, {role})", frozenset(edges), "negate"))
+        out.append(Mutation("sign", f"the sign of {example}{many}", frozenset(edges), "negate"))
     return out
 
 
