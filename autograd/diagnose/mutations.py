@@ -71,7 +71,7 @@ def sign_sites(graph: Graph) -> list[Mutation]:
         for i in range(len(v.inputs)):
             groups.setdefault((v.op, _role(v, i), graph.depth[v]), []).append((v, i))
     out = []
-    for (op, role, _), edges in groups.items():
+    for edges in groups.values():
         if all(e[0].local_grads[e[1]] == 0.0 for e in edges):
             continue
         v, i = edges[0]
