@@ -1,4 +1,5 @@
-"""Claimed numbers as someone wrote them down: their digits, and which values they agree with.
+"""Claimed numbers as someone wrote them down: their digits, which values they agree with, and
+where in the graph each one belongs.
 
 A claim keeps its printed text, because the number of digits says how precisely it was meant:
 ``"0.3685"`` agrees with any value in [0.36845, 0.36855]. Names of matrix entries are read here too
@@ -10,9 +11,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..value import Value
+from .report import Kind
+
+if TYPE_CHECKING:  # derivation.py imports this module
+    from .derivation import Graph
 
 CLOSE = 3e-4
 """Relative distance below which a difference counts as rounding-level (hand arithmetic on rounded
@@ -83,13 +91,6 @@ def printed(claim: Any, what: str) -> Printed:
     return Printed(text, float(number), exponent)
 
 
-def significant_digits(p: Printed) -> int:
-    """How many significant digits the claim was printed with (at least 1)."""
-    digits = Decimal(p.text).as_tuple().digits
-    stripped = "".join(map(str, digits)).lstrip("0")
-    return max(1, len(stripped))
-
-
 # --- names -----------------------------------------------------------------------------------------
 
 _BRACKETS = re.compile(r"^(.*?)((?:\[\d+\])+)$")
@@ -121,3 +122,110 @@ def base_name(label: str) -> str:
         return f"{m[1]}{m[2]}{m[4]}"
     m = _TRAILING.match(label)
     return m[1] if m else label
+
+
+@dataclass(eq=False)
+class Claim:
+    """One claimed number and where in the graph it belongs."""
+
+    key: object
+    name: str
+    kind: Kind
+    printed: Printed
+    node: Value
+    wrt: Value | None = None
+    edges: tuple[int, ...] = ()
+    partner: Value | None = None
+    exact: float = 0.0
+    group: tuple[str, ...] = ()
+
+
+Pair = tuple[str, str]
+
+
+# --- reading the claims ---------------------------------------------------------------------------
+
+
+def _node(graph: Graph, label: object, what: str) -> Value:
+    if not isinstance(label, str):
+        raise TypeError(f"{what} are keyed by a Value's label (a str), not {type(label).__name__}: {label!r}")
+    found = graph.by_label.get(label)
+    if not found:
+        known = ", ".join(sorted(graph.by_label)[:12])
+        raise KeyError(f"no Value labelled {label!r} in the output's graph ({what}); labels there include: {known}")
+    if len(found) > 1:
+        raise ValueError(f"{len(found)} Values in the output's graph are labelled {label!r}; labels must be unique")
+    return found[0]
+
+
+def _pair(graph: Graph, key: object, what: str) -> tuple[Value, Value, tuple[int, ...]]:
+    if not (isinstance(key, tuple) and len(key) == 2):
+        raise TypeError(f"{what} are keyed by a pair of labels (of, wrt), not {key!r}")
+    of, wrt = _node(graph, key[0], what), _node(graph, key[1], what)
+    edges = tuple(i for i, u in enumerate(of.inputs) if u is wrt)
+    if not edges:
+        raise ValueError(f"{what}: {key[1]!r} is not an input of {key[0]!r}; only direct edges have a local derivative")
+    return of, wrt, edges
+
+
+def read_claims(
+    graph: Graph, out: str, grads: Mapping[str, Any], data: Mapping[str, Any], partials: Mapping[Pair, Any],
+    terms: Mapping[Pair, Any], updates: Mapping[str, Any], lr: float | None,
+) -> list[Claim]:
+    """Every claim placed in the graph and read as printed, in chain order: the forward values in
+    topological order, then the backward pass (gradients, local derivatives, terms), then updates."""
+    claims = []
+    for label, claim in data.items():
+        node = _node(graph, label, "data")
+        claims.append(Claim(label, label, "data", printed(claim, label), node, partner=_partner(graph, label),
+                            group=("data", base_name(label))))
+    for label, claim in grads.items():
+        node = _node(graph, label, "grads")
+        claims.append(Claim(label, f"d{out}/d{label}", "grad", printed(claim, f"d{out}/d{label}"), node,
+                            partner=_partner(graph, label), group=("grad", base_name(label))))
+    for key, claim in partials.items():
+        of, wrt, edges = _pair(graph, key, "partials")
+        name = f"d{of.label}/d{wrt.label}"
+        claims.append(Claim(key, name, "local", printed(claim, name), of, wrt, edges,
+                            group=("local", base_name(of.label), base_name(wrt.label))))
+    for key, claim in terms.items():
+        of, wrt, edges = _pair(graph, key, "terms")
+        name = f"d{out}/d{of.label}*d{of.label}/d{wrt.label}"
+        claims.append(Claim(key, name, "term", printed(claim, name), of, wrt, edges,
+                            group=("term", base_name(of.label), base_name(wrt.label))))
+    for label, claim in updates.items():
+        node = _node(graph, label, "updates")
+        if node.inputs:
+            raise ValueError(f"updates are for parameters (leaves); {label!r} is computed by {node.op!r}")
+        claims.append(Claim(label, f"{label}'", "update", printed(claim, f"{label}'"), node,
+                            group=("update", base_name(label))))
+    order = {"data": 0, "grad": 1, "local": 2, "term": 3, "update": 4}
+    position = graph.position
+    return sorted(claims, key=lambda c: (
+        c.kind == "update", 0 if c.kind == "data" else 1,
+        position[c.node] if c.kind == "data" else -position[c.node], order[c.kind],
+        position[c.wrt] if c.wrt is not None else 0,
+    ))
+
+
+def _partner(graph: Graph, label: str) -> Value | None:
+    other = transposed(label)
+    found = graph.by_label.get(other) if other else None
+    return found[0] if found and len(found) == 1 else None
+
+
+def exact_value(
+    c: Claim, grads: dict[Value, float], terms: dict[tuple[Value, Value], float], lr: float | None
+) -> float:
+    """The exact number a claim is about, from the recorded graph's gradients and terms."""
+    if c.kind == "data":
+        return c.node.data
+    if c.kind == "grad":
+        return grads.get(c.node, 0.0)
+    if c.kind == "local":
+        return sum(c.node.local_grads[i] for i in c.edges)
+    if c.kind == "term":
+        assert c.wrt is not None
+        return terms.get((c.node, c.wrt), 0.0)
+    assert lr is not None
+    return c.node.data - lr * grads.get(c.node, 0.0)

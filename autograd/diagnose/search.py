@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import ops
 from ..value import Value
-from .claims import CLOSE, Printed
+from .claims import CLOSE, Claim
 from .derivation import ROUNDED, WRONG, Forward, Given, LocalRule, Sweep, sweep
 from .mutations import TRANSPOSE, Mutation, local_rule, log_distance, scalings, swap_mutations
 
@@ -31,22 +31,6 @@ BEAM = 8
 GROUP_CLOSE = math.log(1.5)
 """A vector or matrix no set reproduces gets its closest set named if that set is, on average over
 its unexplained entries, within this log-distance of the claims (a factor 1.5)."""
-
-
-@dataclass(eq=False)
-class Claim:
-    """One claimed number and where in the graph it belongs."""
-
-    key: object
-    name: str
-    kind: str
-    printed: Printed
-    node: Value
-    wrt: Value | None = None
-    edges: tuple[int, ...] = ()
-    partner: Value | None = None
-    exact: float = 0.0
-    group: tuple[str, ...] = ()
 
 
 @dataclass
