@@ -228,6 +228,21 @@ def test_tutorial_network_layout_and_labels():
     assert nn.tutorial.network() is not model  # a fresh copy each call
 
 
+def test_the_tutorials_names_and_the_labels_hook():
+    label = nn.tutorial.tutorial_labels
+    assert [label("W_kl", (0, 1)), label("b_j", (0,)), label("h1_in", (2,)), label("O_out", (2,))] == [
+        "W_k1l2", "b_j1", "h1_in3", "O_out3"]
+    layer = nn.Layer.from_matrices([[1.0, 2.0]], [0.0, 0.0], "relu", names=("k", "l"), node_names=("z", "a"),
+                                   labels=label)
+    assert [p.label for p in layer.parameters()] == ["W_k1l1", "W_k1l2", "b_l1", "b_l2"]
+    zs = layer.pre_activations([1.0])
+    assert [z.label for z in zs] == ["z1", "z2"] and [a.label for a in layer.activate(zs)] == ["a1", "a2"]
+    plain = nn.Layer.from_matrices([[1.0, 2.0]], [0.0, 0.0], names=("k", "l"))  # other networks: 0-based
+    assert [p.label for p in plain.parameters()] == ["W_kl[0][0]", "W_kl[0][1]", "b_l[0]", "b_l[1]"]
+    with pytest.raises(TypeError, match="labels must be a function"):
+        nn.Layer.from_matrices([[1.0]], [0.0], labels="tutorial")  # type: ignore[arg-type]
+
+
 # --- the comparison marks --------------------------------------------------------------------------
 
 
