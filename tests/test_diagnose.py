@@ -398,6 +398,9 @@ def test_tutorial_slip_and_rounded_values_carried_forward(tutorial_report):
         assert r[name].verdict == "rounding" and r[name].causes == ("rounded-input",), name
     # 0.98 * 0.02 = 0.0196, 11 % above the exact sigmoid derivative: rounding, not a mistake
     assert r["dh2_out3/dh2_in3"].exact == pytest.approx(0.01759472, abs=1e-8)
+    # what follows from earlier wrong numbers says which
+    assert r["W_k1l1'"].causes == ("upstream",) and r["W_k1l1'"].details["upstream"] == "from dE/dW_k1l1"
+    assert r["dE/dW_j1k1"].details["upstream"] == "from dE/dh2_out1"
     slips = {e.name for e in r if e.kind == "update" and "slip" in e.causes}
     assert slips == {"W_k2l1'", "W_k3l1'", "W_k2l3'", "W_k3l3'", "W_j3k3'"}
     assert r.seconds < 10  # measured ~0.5 s; docs/diagnose.md

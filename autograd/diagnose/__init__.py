@@ -27,7 +27,7 @@ from .derivation import Graph, carried_forward, claim_flags, exact_forward, swee
 from .mutations import diagonal_sites, factor_mutations, sign_sites, single_path_sites
 from .report import CAUSES, Entry, Report, explain
 from .search import Context, Search
-from .verdicts import entry
+from .verdicts import entries
 
 __all__ = ["CAUSES", "Entry", "Report", "diagnose", "explain"]
 
@@ -96,5 +96,4 @@ def diagnose(
 
     local = [*sign_sites(graph), *diagonal_sites(graph), *single_path_sites(graph)]
     search = Search(claims, contexts, local, factor_mutations(graph, rate), rate)
-    entries = [entry(c, search, claims) for c in claims]
-    return Report(out, entries, time.perf_counter() - started, search.sweeps)
+    return Report(out, entries(claims, search, graph), time.perf_counter() - started, search.sweeps)
