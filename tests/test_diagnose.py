@@ -255,7 +255,7 @@ def test_an_injected_mistake_is_named_first(kind, net, seed):
     if not applicable(net, kind):
         return
     # With ties: in a 2-class softmax some mistakes give the very same numbers (the diagonal-only
-    # Jacobian is then exactly a factor 2), and diagnose names both; docs/diagnose.md gives the rates.
+    # Jacobian is then exactly a factor 1/2), and diagnose names both; docs/diagnose.md gives the rates.
     changed, hits, misses = named_first(net, kind, seed, tied=True)
     assert hits >= 0.9 * changed, misses
 
