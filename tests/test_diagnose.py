@@ -307,6 +307,15 @@ def test_transposed_matrix_entry():
     assert [e.causes for e in report] == [("transposed",), ("transposed",)]
 
 
+def test_transposed_in_the_tutorials_1_based_names():
+    # dE/dW_k2l1 = -0.3424984 (test_tutorial checks it against the closed-form derivation); written
+    # where dE/dW_k1l2 (0.08332074) was asked for, it is the transposed entry.
+    model = nn.tutorial.network()
+    E = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+    report = diagnose(E, grads={"W_k1l2": "-0.3424984", "W_k1l1": "-0.3418996"})
+    assert report["dout/dW_k1l2"].causes == ("transposed",) and report["dout/dW_k1l1"].verdict == "agrees"
+
+
 def test_a_slip_with_right_inputs():
     a, b = Value(1.35, "a"), Value(0.5, "b")
     c = a * b + 1.0
