@@ -338,6 +338,14 @@ def test_the_report_prints_a_summary_and_a_table_in_100_columns():
         assert cause in CAUSES and f"{cause}: {CAUSES[cause]}"[:60] in text.replace("\n    ", " ")
 
 
+def test_claims_outside_an_ops_domain_are_judged_not_crashed_on():
+    # Carried forward, O_out2 = 1.5 makes the loss's log(1 - O_out2) undefined, and O_out1 = 0 its log(O_out1).
+    model = nn.tutorial.network()
+    E = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+    report = diagnose(E, data={"O_out2": "1.5", "O_out1": "0"}, grads={"O_out2": "0.4664", "O_out3": "0.6890"})
+    assert [e.verdict for e in report] == ["wrong", "wrong", "agrees", "agrees"]
+
+
 def test_bad_input_is_refused_by_name():
     x = Value(1.0, "x")
     y = x * 3.0

@@ -10,6 +10,7 @@ wrote one. Flags follow each number: whether it depends on a claimed number that
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -89,11 +90,18 @@ def carried_forward(graph: Graph, claims: dict[Value, Printed]) -> Forward:
         rule = v._rule
         if v.inputs and rule is not None:
             ins = [new[u] for u in v.inputs]
-            n = apply(rule, *ins)
+            fwd.in_flags[v] = _union(fwd.flags[u] for u in v.inputs)
+            try:
+                n = apply(rule, *ins)
+            except (ArithmeticError, ValueError):
+                # The student's numbers put this op outside its domain (log of a negative): it keeps
+                # its exact number, and what follows is marked as resting on a wrong one.
+                n = apply(rule, *v.inputs)
+                n.inputs = tuple(ins)
+                fwd.in_flags[v] |= WRONG
             if not n.inputs:
                 raise RuntimeError("diagnose re-runs the forward pass and needs grad mode: call it outside no_grad()")
             n.label = v.label
-            fwd.in_flags[v] = _union(fwd.flags[u] for u in v.inputs)
         else:
             n, fwd.in_flags[v] = v, 0
         fwd.computed[v] = n.data
@@ -101,7 +109,9 @@ def carried_forward(graph: Graph, claims: dict[Value, Printed]) -> Forward:
         if claim is not None:
             if n.inputs and rule is not None:
                 n.data = claim.value
-                n.local_grads = ops.local_floats(rule, n.data, tuple(u.data for u in n.inputs))
+                # No derivative at the student's number (log at 0): keep the one at the computed number.
+                with contextlib.suppress(ArithmeticError, ValueError):
+                    n.local_grads = ops.local_floats(rule, n.data, tuple(u.data for u in n.inputs))
             else:  # a leaf the student wrote down: a copy, the user's Value stays as it is
                 n = Value(claim.value, v.label)
             if claim.close(v.data):
@@ -172,7 +182,10 @@ def _flag_edges(fwd: Forward, v: Value, n: Value) -> None:
         xs[k] = u.data
         rule = v._rule
         assert rule is not None
-        again = rule.local(ops.FLOATS, n.data, tuple(xs), rule.param)
+        try:
+            again = rule.local(ops.FLOATS, n.data, tuple(xs), rule.param)
+        except (ArithmeticError, ValueError):
+            again = (float("nan"),) * len(n.inputs)  # it reads the input (and fails without it)
         for i, (a, b) in enumerate(zip(again, n.local_grads)):
             if a != b:
                 fwd.edge_flags[(v, i)] |= f
