@@ -199,6 +199,10 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
         ex = Exercise.make(seed)
     else:
         raise AnswersError(f'[network] seed must be an integer or "tutorial", got {seed!r}')
+    lr = network.get("learning_rate", tutorial.LEARNING_RATE)
+    if lr != tutorial.LEARNING_RATE:
+        raise AnswersError(f"[network] learning_rate is {lr!r}, but the exercise's step uses {tutorial.LEARNING_RATE}; "
+                           "leave it as the template wrote it")
     unknown = set(doc) - {"network", *SECTIONS}
     if unknown:
         raise AnswersError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}")

@@ -129,6 +129,7 @@ def test_unanswered_template_and_partial_answers(tmp_path, capsys):
         ("[network]\nseed = 1\n[data]\nh1_in1 = [1.0]\n", "must be a number"),
         ("[network]\nseed = 1\n[data]\nh1_in1 = \"one\"\n", "not a number"),
         ("[network]\nseed = 1\n[extra]\n", "unknown table(s) extra"),
+        ("[network]\nseed = 1\nlearning_rate = 0.1\n", "learning_rate is 0.1"),
     ],
 )
 def test_a_bad_file_exits_2_with_a_clear_message(tmp_path, capsys, content, message):
