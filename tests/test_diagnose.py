@@ -316,6 +316,26 @@ def test_transposed_in_the_tutorials_1_based_names():
     assert report["dout/dW_k1l2"].causes == ("transposed",) and report["dout/dW_k1l1"].verdict == "agrees"
 
 
+def test_three_mistakes_at_once_are_named_together():
+    # The tutorial's recipe for dE/dW_kl worked with exact numbers in plain floats: the sign of the
+    # (1-y) term lost, the 1/n dropped and only the diagonal of softmax's Jacobian kept.
+    T = nn.tutorial
+    net = Net([list(map(list, W)) for W in (T.W_IJ, T.W_JK, T.W_KL)], [[1.0] * 3] * 3,
+              ["relu", "sigmoid", "softmax"], list(T.INPUT), list(T.TARGET), "bce")
+    exact = derive(net, digits=17)
+    h = [float(exact.data[f"a2[{k}]"]) for k in range(3)]
+    o = [float(exact.data[f"a3[{m}]"]) for m in range(3)]
+    y = net.y
+    dO = [-(y[m] / o[m] + (1 - y[m]) / (1 - o[m])) for m in range(3)]  # sign lost, no 1/3
+    dz = [dO[m] * o[m] * (1 - o[m]) for m in range(3)]  # the diagonal only
+    claims = {f"W_kl[{k}][{m}]": f"{h[k] * dz[m]:.6g}" for k in range(3) for m in range(3)}
+    report = diagnose(graph(net), grads=claims)
+    for k in range(3):
+        assert report[f"dE/dW_kl[{k}][0]"].causes == ("factor", "diagonal-jacobian")  # y = 1: no (1-y) term
+        for m in (1, 2):
+            assert report[f"dE/dW_kl[{k}][{m}]"].causes == ("sign", "factor", "diagonal-jacobian")
+
+
 def test_a_slip_with_right_inputs():
     a, b = Value(1.35, "a"), Value(0.5, "b")
     c = a * b + 1.0
