@@ -440,7 +440,7 @@ def test_tutorial_slip_and_rounded_values_carried_forward(tutorial_report):
     assert r["dE/dW_j1k1"].details["upstream"] == "from dE/dh2_out1"
     slips = {e.name for e in r if e.kind == "update" and "slip" in e.causes}
     assert slips == {"W_k2l1'", "W_k3l1'", "W_k2l3'", "W_k3l3'", "W_j3k3'"}
-    assert r.seconds < 10  # measured ~0.5 s; docs/diagnose.md
+    assert r.seconds < 20  # measured 0.4 s quiet, up to 1.8 s under load; docs/diagnose.md
 
 
 # --- measuring (not run by pytest): python tests/test_diagnose.py [networks per kind] -------------------
