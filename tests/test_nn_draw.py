@@ -217,7 +217,7 @@ def test_network_view_options_and_without_a_graph() -> None:
     assert all(" g " not in line for lines in plain.nodes.values() for line in lines)
     assert len(plain.edges) == 27
     assert plain.notes == []
-    assert named_rows(plain.nodes[box["h2[1] sigmoid"]])["b_k[1]"] == (1.0, None)
+    assert named_rows(plain.nodes[box["h2[1] sigmoid"]])["b_k2"] == (1.0, None)
     assert "rankdir=TB" in draw_network(model, loss, rankdir="TB").source
     with pytest.raises(ValueError, match="rankdir"):
         draw_network(model, loss, rankdir="sideways")
