@@ -360,18 +360,18 @@ def test_tutorial_text_is_legible_fitted_to_a_1440_px_window(browser: Any, tmp_p
 def test_screenshot_mid_backward(browser: Any, tmp_path: Path) -> None:
     loss, options = tutorial_loss()
     w = open_page(browser, loss, tmp_path / "tutorial.html", **options, title="the tutorial's network")
-    # The brief's example step: h2_out[0] receiving from O_in[0], its sum still open.
+    # The brief's example step: h2_out1 receiving from an output neuron, its sum still open.
     steps = w.record["steps"]  # type: ignore[attr-defined]
     target = next(
         i
         for i, s in enumerate(steps)
-        if s["kind"] == "backward" and s["receiverName"] == "h2_out[0]" and not s["complete"]
+        if s["kind"] == "backward" and s["receiverName"] == "h2_out1" and not s["complete"]
     )
     w.page.keyboard.press("Home")
     for _ in range(target):
         w.page.keyboard.press("ArrowRight")
     assert counter(w)[0] == target + 1
-    node = next(k for k, n in enumerate(w.record["nodes"]) if n["name"] == "h2_out[0]")  # type: ignore[attr-defined]
+    node = next(k for k, n in enumerate(w.record["nodes"]) if n["name"] == "h2_out1")  # type: ignore[attr-defined]
     w.page.locator(f"g.node[data-node='{node}']").dispatch_event("click")
     # Fitted to the width if its text is legible so; else zoomed in (around this step) until it is.
     px = w.page.evaluate("chainruleExplorer.fittedTextPx()")

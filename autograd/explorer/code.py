@@ -2,7 +2,7 @@
 
 The page shows the replay's generated code beside the picture. For each Value it needs the lines
 computing its value and its gradient (:func:`autograd.replay.node_lines`), and for each backward
-step the one term of the gradient's sum that step adds: ``d_h2_out_0 = W_kl_0_0 * d_O_in_0 + ...``
+step the one term of the gradient's sum that step adds: ``d_h2_out1 = W_k1l3 * d_O_in3 + ...``
 adds its terms in the order backward() does, one per consumer, so term k is the receiver's k-th step.
 """
 
