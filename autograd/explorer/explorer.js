@@ -25,20 +25,28 @@
     byTitle.get(key).push(g);
   });
   const one = (key) => (byTitle.get(key) || [null])[0];
-  // A box's grad field is its last text starting "grad " (a label, drawn first, may start so too).
-  const gradField = (g) => {
-    const fields = g ? [...g.querySelectorAll("text")].filter((t) => t.textContent.startsWith("grad ")) : [];
+  // A box's data and grad fields are its last texts starting "data " and "grad " (a label, drawn
+  // first, may start so too).
+  const field = (g, prefix) => {
+    const fields = g ? [...g.querySelectorAll("text")].filter((t) => t.textContent.startsWith(prefix)) : [];
     return fields.length ? fields[fields.length - 1] : null;
   };
+  // A zero was drawn padded with "_" to reserve room in its box (page.py): the edge labels lose it.
+  svg.querySelectorAll("g.edge > text").forEach((t) => {
+    if (t.textContent.includes("_")) t.textContent = t.textContent.replace(/^_+|_+$/g, "");
+  });
 
   const V = D.nodes.map((n, k) => {
     const box = one(n.title);
-    const v = { k, n, box, op: n.op ? one(n.op) : null, gradText: gradField(box), result: null, inEdges: [] };
+    const v = { k, n, box, op: n.op ? one(n.op) : null, gradText: field(box, "grad "), result: null, inEdges: [] };
+    const dataText = field(box, "data ");
+    if (dataText) dataText.textContent = `data ${n.dataBox}`;
     if (v.op) v.result = one(`${n.op}->${n.title}`);
     if (box) {
       const shape = box.querySelector("polygon, ellipse");
       v.fill0 = shape ? shape.getAttribute("fill") : null;
       v.shape = shape;
+      v.room = shape ? shape.getBBox().width - 6 : Infinity; // the widest text the box holds
       box.querySelector("title").textContent = `${n.name} (click for its record)`;
       box.setAttribute("data-node", String(k));
       box.addEventListener("click", () => select(k));
@@ -108,6 +116,7 @@
   let selected = -1;
   function draw(st) {
     const cur = D.steps[st.i];
+    const rewritten = []; // boxes whose grad text changed: measured once all are written
     V.forEach((v) => {
       const k = v.k;
       const visible = k <= st.seen || st.backward;
@@ -128,7 +137,12 @@
       const fill = st.backward ? (s ? s.fill : "#ffffff") : v.fill0;
       put(v.shape, fill, (p) => p.setAttribute("fill", fill));
       const text = !st.backward ? "grad ·" : s ? `grad ${s.totalBox}` : "grad 0";
-      put(v.gradText, text, (t) => { t.textContent = text; t.classList.toggle("pending", !s); });
+      put(v.gradText, text, (t) => {
+        t.textContent = text;
+        t.classList.toggle("pending", !s);
+        t.removeAttribute("textLength");
+        rewritten.push(v);
+      });
       // The op's result edge carries this node's gradient; its input edges what it sent back.
       strokeEdge(v.result, st.backward && s ? s.totalColor : "", st.backward && s ? s.totalWidth : 0, false);
       v.inEdges.forEach((g, e) => {
@@ -142,6 +156,13 @@
       });
     });
     if (cur.kind === "backward" && cur.consumer >= 0) classes(V[cur.consumer].result, ["current"]);
+    // A running sum wider than its box (rare: a box keeps room for 7 characters) is narrowed to
+    // fit. All lengths are read first, then written, so the layout is computed once.
+    const wide = rewritten.filter((v) => v.gradText.getComputedTextLength() > v.room);
+    wide.forEach((v) => {
+      v.gradText.setAttribute("textLength", String(v.room));
+      v.gradText.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    });
   }
 
   // --- the code pane ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..backward import backward_steps, topological_order
+from ..backward import backward_steps
 from ..value import Value, value_list
 from .code import written_out
 from .record import BOX_DIGITS, DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, check_digits, significant
@@ -25,6 +25,7 @@ from .scale import check_floor
 
 # draw_graph options the explorer sets itself: the page rewrites those parts of the picture per step.
 _OWN_OPTIONS = ("show_grad", "edge_labels", "flow", "legend", "precision", "number_format")
+_ZERO_WIDTH = 7  # characters a zero takes in a box: room for a running sum like -0.3642
 _PLACEHOLDER = re.compile(r"/\*@(\w+)@\*/|<!--@(\w+)@-->")
 
 
@@ -126,10 +127,6 @@ def explore(
         )
     params = [params] if isinstance(params, Value) else value_list(params, "explore's params")
     steps = backward_steps(root)
-    # Boxes are sized by Graphviz for the text drawn now; the page later writes running sums in the
-    # same place, so every number is padded (no-break spaces: Graphviz keeps them) to the widest.
-    shown = [1.0, *(v.data for v in topological_order(root)), *(s.total for s in steps)]
-    width = max(len(significant(x, BOX_DIGITS)) for x in shown)
     picture = draw_graph(
         root,
         max_nodes=max_nodes,
@@ -137,7 +134,7 @@ def explore(
         show_grad=True,
         edge_labels="local",
         legend=False,
-        number_format=lambda x: significant(x, BOX_DIGITS).center(width, "\u00a0"),
+        number_format=_box_number,
         **options,
     )
     svg = picture.svg()
@@ -156,6 +153,15 @@ def explore(
         max_nodes=max_nodes,
     )
     return Explorer(record, _inline_svg(svg))
+
+
+def _box_number(x: float) -> str:
+    # Graphviz sizes each box for the text drawn now, and before backward() every grad is 0: a
+    # zero is padded (with "_", which the page's script strips; Graphviz measures a no-break
+    # space as two characters) so the running sums the page writes there later fit. A rarer
+    # wider number is narrowed by the script to its box.
+    text = significant(x, BOX_DIGITS)
+    return text.center(_ZERO_WIDTH, "_") if x == 0.0 else text
 
 
 def _inline_svg(svg: str) -> str:
