@@ -9,8 +9,9 @@
 -0.3419
 """
 
-from . import functional, init, losses, optim, tutorial
+from . import functional, init, io, losses, optim, tutorial
 from .functional import ACTIVATIONS, log_softmax, softmax
+from .io import load, save
 from .losses import batch_mean, binary_cross_entropy, cross_entropy, cross_entropy_with_logits, mse
 from .modules import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, Optimizer
@@ -30,10 +31,13 @@ __all__ = [
     "cross_entropy_with_logits",
     "functional",
     "init",
+    "io",
+    "load",
     "log_softmax",
     "losses",
     "mse",
     "optim",
+    "save",
     "softmax",
     "tutorial",
 ]
