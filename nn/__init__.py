@@ -15,6 +15,7 @@ from .io import load, save
 from .losses import batch_mean, binary_cross_entropy, cross_entropy, cross_entropy_with_logits, mse
 from .modules import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, Optimizer
+from .torch_bridge import from_torch, to_torch
 
 __all__ = [
     "ACTIVATIONS",
@@ -29,6 +30,7 @@ __all__ = [
     "binary_cross_entropy",
     "cross_entropy",
     "cross_entropy_with_logits",
+    "from_torch",
     "functional",
     "init",
     "io",
@@ -39,5 +41,6 @@ __all__ = [
     "optim",
     "save",
     "softmax",
+    "to_torch",
     "tutorial",
 ]
