@@ -2,6 +2,12 @@
 
 Nothing here recurses over the graph, so a chain of a million operations is fine.
 
+Threads: ``grad()`` sums its gradients in a scratch dict of its own and never touches ``.grad``;
+``backward()`` sums into ``.grad`` itself (the fastest place, and no copy to write back), holding one
+lock for the whole pass, so passes into shared leaves run one at a time and each adds exactly its
+own gradients (no update is lost). So any number of threads may build graphs and differentiate them
+concurrently, sharing leaves. Grad mode (``no_grad``) is per thread and per asyncio task.
+
 Accumulation (what a second ``backward()`` does): each call adds d(output)/d(node) to ``node.grad``
 for *every* node of the output's graph, intermediate nodes included, and nothing else. Calling it
 twice therefore leaves exactly twice the derivative everywhere: for ``b = a * a * a`` at ``a = 3``,
@@ -12,13 +18,15 @@ pass's own contribution, never what earlier passes left in ``.grad``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from . import value as _value
-from .value import Value, _GradMode
+from .value import Value, _GradMode, _recording
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -27,8 +35,9 @@ def topological_order(root: Value) -> list[Value]:
     return _sorted(root)[0]
 
 
-def _sorted(root: Value) -> tuple[list[Value], list[Value]]:
-    """The topological order, and the operation nodes (non-leaves) of it in the same order.
+def _sorted(root: Value) -> tuple[list[Value], list[Value], dict[Value, float]]:
+    """The topological order, the operation nodes (non-leaves) of it in the same order, and a
+    scratch dict holding 0.0 for every node: the pass's gradients, kept off ``.grad``.
 
     The backward sweep walks only the second list: most nodes of a network are leaves (weights,
     biases, inputs), which receive gradients but have nothing to send on.
@@ -37,12 +46,14 @@ def _sorted(root: Value) -> tuple[list[Value], list[Value]]:
     # stack of Values: a node is pushed back, then a None marker, then its inputs (reversed, so the
     # first input is visited first); popping the marker means every input is placed, so the node
     # under it follows. No per-node tuple or iterator is allocated, so a 10^6-node chain does not
-    # pile up objects for the cyclic GC to scan (that made the sort ~8x slower). Values hash by
-    # identity, so the set needs no id() calls. A node popped again after its first visit is
-    # already placed: in a DAG it cannot be still waiting for its own inputs.
+    # pile up objects for the cyclic GC to scan (that made the sort ~8x slower). The scratch dict
+    # doubles as the visited set (Values hash by identity); filling it here costs less than a set
+    # would, and lets the sweep add with plain d[x] += ... (no .get call per edge). A node popped
+    # again after its first visit is already placed: in a DAG it cannot be still waiting for its
+    # own inputs.
     order: list[Value] = []
     operations: list[Value] = []
-    seen: set[Value] = set()
+    scratch: dict[Value, float] = {}
     stack: list[Value | None] = [root]
     pop, push, place, place_operation = stack.pop, stack.append, order.append, operations.append
     while stack:
@@ -51,8 +62,8 @@ def _sorted(root: Value) -> tuple[list[Value], list[Value]]:
             node = pop()
             place(node)  # type: ignore[arg-type]  # the marker always sits on its node
             place_operation(node)  # type: ignore[arg-type]
-        elif node not in seen:
-            seen.add(node)
+        elif node not in scratch:
+            scratch[node] = 0.0
             inputs = node.inputs
             if inputs:
                 push(node)
@@ -60,7 +71,7 @@ def _sorted(root: Value) -> tuple[list[Value], list[Value]]:
                 stack.extend(inputs[::-1])
             else:
                 place(node)
-    return order, operations
+    return order, operations, scratch
 
 
 def backward(output: Value, *, create_graph: bool = False) -> None:
@@ -72,19 +83,81 @@ def backward(output: Value, *, create_graph: bool = False) -> None:
     is structurally zero (behind a dead relu, say) keeps a float. Accumulation is unchanged: a
     second call adds a second Value, ``old + new``. ``zero_grad`` resets ``.grad`` to ``0.0``.
 
+    All or nothing: if anything fails (a hook raises, a sum overflows) no ``.grad`` changes.
+
     A Value gradient usually refers back to the graph it differentiates (d(x*x)/dx = 2*x holds
     ``x``), so ``x.grad`` makes a reference cycle ``x -> x.grad -> ... -> x`` that only the cyclic
     garbage collector frees; ``zero_grad`` breaks it. Prefer :func:`grad` for higher-order work:
     it returns the gradients and stores nothing.
     """
-    order, operations = _checked_order(output, "backward")
-    if create_graph:
-        for node, g in zip(order, _value_gradients(output, order)):
-            if isinstance(g, Value) or g != 0.0:  # adding a float 0.0 to a Value .grad would add a node
-                old = node.grad
-                node.grad = g if type(old) is float and old == 0.0 else old + g
-        return
-    _float_gradients(output, order, operations, keep=True)
+    order, operations, _ = _checked_order(output, "backward")
+    with _BACKWARD:
+        if create_graph:
+            fresh = _value_gradients(output, order)
+            _add_to_grads(order, fresh)
+        else:
+            _sweep_into_grads(output, order, operations)
+
+
+# Held by a backward() for its whole pass: two passes summing into the .grad of shared leaves must
+# not interleave (one's read-add-write would lose the other's update). Re-entrant, so that a hook
+# may run backward() on another graph. grad() needs no lock: it writes no .grad.
+_BACKWARD = threading.RLock()
+
+
+def _sweep_into_grads(output: Value, order: list[Value], operations: list[Value]) -> None:
+    """The float pass of backward(): this pass's gradients added to ``.grad``, all or nothing.
+
+    ``.grad`` is the scratch accumulator. On a fresh graph (every ``.grad`` 0.0, as in a training
+    step) the sums it ends with are the result; otherwise the old values are put aside, the pass
+    runs from zero, and old + new is written once both are known to be finite.
+    """
+    saved = [node.grad for node in order]
+    dirty = saved.count(0.0) != len(saved)  # a Value .grad counts as dirty (== is identity)
+    if dirty:
+        for node in order:
+            node.grad = 0.0
+    try:
+        output.grad = 1.0
+        # A leaf has nothing to send on, so the sweep visits leaves only to run hooks on them.
+        hooked = _value.hooks_registered()
+        for node in reversed(order if hooked else operations):
+            if hooked and node._hooks is not None:
+                node.grad = _run_hooks(node, node.grad)
+            inputs = node.inputs
+            if inputs:  # nor does a zero gradient (a dead relu, say) send anything on
+                g = node.grad
+                if g:
+                    for inp, local in zip(inputs, node.local_grads):
+                        inp.grad += local * g
+        fresh = [node.grad for node in order]
+        if not math.isfinite(sum(fresh)):
+            _check_finite(order, fresh, "the gradient reaching")
+    except BaseException:
+        _restore(order, saved)
+        raise
+    if dirty:
+        _restore(order, saved)
+        _add_to_grads(order, fresh)
+
+
+def _add_to_grads(nodes: list[Value], fresh: list[Any]) -> None:
+    """``node.grad += g`` for each pair, all or nothing: every sum is made and checked before any is written."""
+    totals = [
+        # 0.0 + g would wrap a Value g in a needless "+" node; the result is g either way.
+        g if type(old) is float and old == 0.0 else old + g
+        for old, g in zip([node.grad for node in nodes], fresh)
+    ]
+    numbers = [_value.number(t) for t in totals]
+    if not math.isfinite(sum(numbers)):
+        _check_finite(nodes, numbers, "the sum in .grad of")
+    for node, total in zip(nodes, totals):
+        node.grad = total
+
+
+def _restore(order: list[Value], saved: list[Any]) -> None:
+    for node, old in zip(order, saved):
+        node.grad = old
 
 
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
@@ -100,13 +173,17 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     >>> (d2y,) = grad(dy, [x]); dy.data, d2y            # 6 x
     (27.0, 18.0)
     """
-    order, operations = _checked_order(output, "grad")
+    order, operations, scratch = _checked_order(output, "grad")
     if isinstance(inputs, Value):
         raise TypeError(f"grad takes a list of input Values, not one Value ({inputs!r}); wrap it in [x]")
     inputs = _value.value_list(inputs, "grad's inputs")
-    fresh = _value_gradients(output, order) if create_graph else _float_gradients(output, order, operations)
-    by_node = {id(node): g for node, g in zip(order, fresh)}
-    found = [by_node.get(id(x), 0.0) for x in inputs]
+    if create_graph:
+        by_node = dict(zip(order, _value_gradients(output, order)))
+    else:
+        by_node = _float_gradients(output, order, operations, scratch)
+        if not math.isfinite(sum(by_node.values())):
+            _check_finite(list(by_node), list(by_node.values()), "the gradient reaching")
+    found = [by_node.get(x, 0.0) for x in inputs]
     if create_graph:
         # A float here is a structural zero (or a hook's number): make it a constant Value.
         found = [g if isinstance(g, Value) else Value(g) for g in found]
@@ -150,7 +227,7 @@ def backward_steps(output: Value, local: LocalRule | None = None) -> list[Step]:
     >>> [(s.upstream, s.local, s.contribution, s.total) for s in backward_steps(y)]
     [(1.0, 3.0, 3.0, 3.0), (1.0, 3.0, 3.0, 6.0)]
     """
-    _, operations = _checked_order(output, "backward_steps")
+    _, operations, _ = _checked_order(output, "backward_steps")
     acc: dict[Value, float] = {output: 1.0}
     steps: list[Step] = []
     for node in reversed(operations):
@@ -182,87 +259,70 @@ def zero_grad(target: Value | Iterable[Value]) -> None:
 
 class no_grad(contextlib.ContextDecorator):
     """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) operations record no graph:
-    their results are leaves. Used for optimiser updates and evaluation."""
+    their results are leaves. Used for evaluation. Per thread and per asyncio task: another thread
+    training meanwhile keeps recording."""
 
     def __init__(self, *args: object) -> None:
         if args:  # @no_grad without parentheses passes the function here
             raise TypeError("no_grad takes no arguments; as a decorator write @no_grad() with parentheses")
-        self._saved: list[bool] = []
 
     def __enter__(self) -> no_grad:
-        self._saved.append(_GradMode.enabled)
-        _GradMode.enabled = False
+        # The previous mode is saved in the context too, so one no_grad object may be entered by
+        # several threads (a decorated function) without mixing up what each restores.
+        _saved.set((*_saved.get(), _recording.get()))
+        _recording.set(False)
+        with _GradMode.lock:
+            _GradMode.disabled += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self._saved.pop()
+        *rest, previous = _saved.get()
+        _saved.set(tuple(rest))
+        _recording.set(previous)
+        with _GradMode.lock:
+            _GradMode.disabled -= 1
+
+
+_saved: contextvars.ContextVar[tuple[bool, ...]] = contextvars.ContextVar("chainrule_no_grad_saved", default=())
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations currently record a graph."""
-    return _GradMode.enabled
+    """Whether operations currently record a graph (in this thread or task)."""
+    return _recording.get()
 
 
 # --- the two ways of running the chain rule ------------------------------------------------------
 
 
-def _float_gradients(output: Value, order: list[Value], operations: list[Value], *, keep: bool = False) -> list[float]:
-    """This pass's d(output)/d(node) for each node of ``order`` (``operations``: its non-leaves), as floats.
-
-    ``.grad`` serves as the scratch accumulator (the fastest place to keep a per-node float). With
-    ``keep=False`` every ``.grad`` is restored before returning; with ``keep=True`` (``backward``)
-    each ends as its old value plus this pass's. If anything fails (a hook raises, a gradient
-    overflows) every ``.grad`` is left as it was.
+def _float_gradients(
+    output: Value, order: list[Value], operations: list[Value], scratch: dict[Value, float]
+) -> dict[Value, float]:
+    """grad()'s pass: d(output)/d(node) for every node, as floats, summed in ``scratch`` (0.0 for
+    every node, made by the sort), never in ``.grad``, so it needs no lock. The same sweep as
+    :func:`_sweep_into_grads`, with ``acc[x]`` for ``x.grad``. The caller checks that it is finite.
     """
-    saved = [node.grad for node in order]
-    # On a fresh graph every .grad is 0.0, so the scratch needs no clearing and, for backward, the
-    # result needs no adding back: the common case skips two passes over the nodes.
-    dirty = any(saved)
-    if dirty:
-        for node in order:
-            node.grad = 0.0
-    try:
-        output.grad = 1.0
-        # A leaf has nothing to send on, so the sweep visits leaves only to run hooks on them.
-        hooked = _value.hooks_registered()
-        for node in reversed(order if hooked else operations):
-            if hooked and node._hooks is not None:
-                node.grad = _run_hooks(node, node.grad)
-            inputs = node.inputs
-            if inputs:  # nor does a zero gradient (a dead relu, say) send anything on
-                g = node.grad
-                if g:
-                    for inp, local in zip(inputs, node.local_grads):
-                        inp.grad += local * g
-        fresh = [node.grad for node in order]
-        _check_finite(order, fresh)
-    except BaseException:
-        _restore(order, saved)
-        raise
-    if not keep:
-        _restore(order, saved)
-    elif dirty:
-        for node, old, new in zip(order, saved, fresh):
-            # 0.0 + g would wrap a Value gradient in a needless "+" node; the result is g either way.
-            node.grad = new if type(old) is float and old == 0.0 else old + new
-    return fresh
+    acc = scratch
+    acc[output] = 1.0
+    hooked = _value.hooks_registered()
+    for node in reversed(order if hooked else operations):
+        if hooked and node._hooks is not None:
+            acc[node] = _run_hooks(node, acc[node])
+        inputs = node.inputs
+        if inputs:
+            g = acc[node]
+            if g:
+                for inp, local in zip(inputs, node.local_grads):
+                    acc[inp] += local * g
+    return acc
 
 
-def _restore(order: list[Value], saved: list[Any]) -> None:
-    for node, old in zip(order, saved):
-        node.grad = old
-
-
-def _check_finite(order: list[Value], grads: list[float]) -> None:
-    # One C-level sum finds out whether anything is inf or NaN (either makes the sum so); only then
-    # look for the node to name. A finite sum that overflows just costs the slow look.
-    if math.isfinite(sum(grads)):
-        return
-    for node, g in zip(order, grads):
-        if not math.isfinite(g):
+def _check_finite(nodes: list[Value], grads: list[Any], what: str) -> None:
+    """Raise naming the first node whose number is not finite (called once a sum showed one is)."""
+    for node, g in zip(nodes, grads):
+        if isinstance(g, float) and not math.isfinite(g):
             raise ValueError(
-                f"the gradient reaching {node!r} overflowed to {g}; the graph's derivatives multiply to "
-                "more than a float holds (scale the inputs or the loss down)"
+                f"{what} {node!r} overflowed to {g}; the graph's derivatives multiply to more than a "
+                "float holds (scale the inputs or the loss down); no .grad was changed"
             )
 
 
@@ -292,7 +352,7 @@ def _value_gradients(output: Value, order: list[Value]) -> list[Any]:
     node's Values (through :data:`VALUES`), so every product ``local * g`` is itself recorded.
     A node nothing reaches gets the float 0.0 (its hooks still see that 0.0, as in the float pass).
     """
-    previous, _GradMode.enabled = _GradMode.enabled, True  # the gradient graph must be recorded
+    token = _recording.set(True)  # the gradient graph must be recorded, even inside no_grad
     try:
         parts: dict[int, list[Any]] = {id(output): [Value(1.0)]}
         result: list[Any] = []
@@ -318,7 +378,7 @@ def _value_gradients(output: Value, order: list[Value]) -> list[Any]:
         result.reverse()
         return result
     finally:
-        _GradMode.enabled = previous
+        _recording.reset(token)
 
 
 def _run_hooks(node: Value, g: Any, values: bool = False) -> Any:
@@ -327,21 +387,52 @@ def _run_hooks(node: Value, g: Any, values: bool = False) -> Any:
     In a float pass (``values=False``) a replacement must be a number; in a ``create_graph`` pass
     it may also be a Value. Returned numbers are checked like any Value data (finite, no bool).
     """
-    for handle in list(node._hooks or ()):
-        replaced = handle.hook(g)
-        if replaced is None:
-            continue
-        if isinstance(replaced, Value):
-            if not values:
-                raise TypeError(
-                    f"a hook on {node!r} returned a Value ({replaced!r}) during a float backward pass; "
-                    "there the gradient is a float and a replacement must be a number (Values are "
-                    "accepted only with create_graph=True)"
-                )
-            g = replaced
-        else:
-            g = _value.as_float(replaced, f"the gradient returned by the hook {handle.hook!r}")
+    running = _hooks_running()
+    running.append(node)
+    try:
+        for handle in list(node._hooks or ()):
+            replaced = handle.hook(g)
+            if replaced is None:
+                continue
+            if isinstance(replaced, Value):
+                if not values:
+                    raise TypeError(
+                        f"a hook on {node!r} returned a Value ({replaced!r}) during a float backward pass; "
+                        "there the gradient is a float and a replacement must be a number (Values are "
+                        "accepted only with create_graph=True)"
+                    )
+                g = replaced
+            else:
+                g = _value.as_float(replaced, f"the gradient returned by the hook {handle.hook!r}")
+    finally:
+        running.pop()
     return g
+
+
+# The Values whose hooks this thread is running, innermost last.
+_thread = threading.local()
+
+
+def _hooks_running() -> list[Value]:
+    running: list[Value] | None = getattr(_thread, "hooks_running", None)
+    if running is None:
+        running = _thread.hooks_running = []
+    return running
+
+
+def _refuse_reentry(nodes: dict[Value, float], where: str) -> None:
+    """A hook may differentiate other graphs, but not one through its own Value: that pass would
+    run the same hook again, and again, without end."""
+    running = _hooks_running()
+    if not running:
+        return
+    for node in running:
+        if node in nodes:
+            raise RuntimeError(
+                f"{where}() was called from a hook on {node!r} for a graph that contains that Value; "
+                "it would run the same hook again without end. A hook may read and replace the "
+                "gradient it is given, or differentiate a graph that does not contain its Value"
+            )
 
 
 def _require_value(x: Any, where: str) -> None:
@@ -349,8 +440,12 @@ def _require_value(x: Any, where: str) -> None:
         raise TypeError(f"{where} takes Values, not {type(x).__name__}: {x!r}")
 
 
-def _checked_order(output: Value, where: str) -> tuple[list[Value], list[Value]]:
+def _checked_order(output: Value, where: str) -> tuple[list[Value], list[Value], dict[Value, float]]:
     _require_value(output, where)
-    if not math.isfinite(output.data):
-        raise ValueError(f"{where}() needs a finite output, got {output!r}; its derivatives are undefined")
-    return _sorted(output)
+    data = output.data
+    if type(data) is not float or not math.isfinite(data):  # set by hand
+        _value.check_data([output], f"{where}()'s output")
+    order, operations, scratch = _sorted(output)
+    if _value.hooks_registered():  # only a hook can call back in while a pass runs
+        _refuse_reentry(scratch, where)
+    return order, operations, scratch

@@ -56,6 +56,9 @@ def softmax_floats(xs: Sequence[float]) -> tuple[float, ...]:
     seen, probs = _last_softmax
     if seen == xs:
         return probs
+    if not math.isfinite(builtins.sum(xs)):  # an overflowing sum of finite inputs is fine
+        for x in xs:
+            _finite_input("softmax", x)
     top = max(xs)
     exps = [math.exp(x - top) for x in xs]
     total = builtins.sum(exps)
@@ -93,6 +96,18 @@ def _finite(name: str, out: float, xs: Sequence[float]) -> float:
     raise ValueError(f"{name}({args}) overflows a float (result {out}); inputs must keep it finite")
 
 
+def _finite_input(name: str, x: float) -> float:
+    """Return ``x`` or raise: ops that map a NaN or infinity to a finite number (relu, tanh, x / inf)
+    would otherwise hide a bad number set by hand; +, *, sum and dot pass it on to their result.
+    The hot ops (relu, sigmoid) test ``isfinite`` inline and call this only to raise."""
+    if isfinite(x):
+        return x
+    raise ValueError(f"{name}({x!r}): the input is not finite; chainrule keeps every number finite")
+
+
+isfinite = math.isfinite
+
+
 def _overflow(name: str, xs: Sequence[float]) -> ValueError:
     args = ", ".join(repr(x) for x in xs)
     return ValueError(f"{name}({args}) overflows a float; inputs must keep the result finite")
@@ -128,18 +143,22 @@ def _mul(xs: tuple[float, ...], p: Any) -> float:
 
 
 def _div(xs: tuple[float, ...], p: Any) -> float:
-    x, y = xs
+    x, y = _finite_input("div", xs[0]), _finite_input("div", xs[1])
     if y == 0.0:
         raise ZeroDivisionError(f"division by a Value that is zero: {x!r} / {y!r}; the divisor must be non-zero")
     return _finite("div", x / y, xs)
 
 
 def _neg(xs: tuple[float, ...], p: Any) -> float:
-    return -xs[0]
+    return -_finite_input("neg", xs[0])
+
+
+def _abs(xs: tuple[float, ...], p: Any) -> float:
+    return abs(_finite_input("abs", xs[0]))
 
 
 def _pow_const(xs: tuple[float, ...], n: float) -> float:
-    (x,) = xs
+    x = _finite_input("pow", xs[0])
     if x < 0.0 and not n.is_integer():
         raise ValueError(
             f"a negative base to a non-integer power has no real value: ({x!r}) ** {n!r}; "
@@ -157,7 +176,7 @@ def _pow_const(xs: tuple[float, ...], n: float) -> float:
 
 
 def _pow(xs: tuple[float, ...], p: Any) -> float:
-    x, y = xs
+    x, y = _finite_input("pow", xs[0]), _finite_input("pow", xs[1])
     if x <= 0.0:
         raise ValueError(
             f"a Value exponent needs a positive base (d/dy x**y = x**y * log x): got ({x!r}) ** {y!r}; "
@@ -174,6 +193,8 @@ OP_SUB = Op("-", _sub, lambda m, out, xs, p: (1.0, -1.0))
 OP_MUL = Op("*", _mul, lambda m, out, xs, p: (xs[1], xs[0]))
 OP_DIV = Op("/", _div, lambda m, out, xs, p: (1.0 / xs[1], -out / xs[1]), checks_local=True)
 OP_NEG = Op("neg", _neg, lambda m, out, xs, p: (-1.0,))
+# d|x|/dx = sign(x), written with step so that every math namespace (floats, Values, code) has it.
+OP_ABS = Op("abs", _abs, lambda m, out, xs, p: (m.step(xs[0]) - m.step(-xs[0]),))
 # x ** y with a Value exponent y: both partials.
 OP_POW = Op(
     "**", _pow, lambda m, out, xs, p: (xs[1] * xs[0] ** (xs[1] - 1.0), out * m.log(xs[0])), checks_local=True
@@ -196,25 +217,27 @@ def op_pow_const(n: float) -> Op:
 
 def _exp(xs: tuple[float, ...], p: Any) -> float:
     try:
-        return math.exp(xs[0])
+        return math.exp(_finite_input("exp", xs[0]))
     except OverflowError:
         raise ValueError(f"exp({xs[0]!r}) overflows a float; exp accepts inputs up to about 709.78") from None
 
 
 def _log(xs: tuple[float, ...], p: Any) -> float:
-    (x,) = xs
+    x = _finite_input("log", xs[0])
     if x <= 0.0:
         raise ValueError(f"log({x!r}) is undefined; log accepts positive numbers only")
     return math.log(x)
 
 
 def _tanh(xs: tuple[float, ...], p: Any) -> float:
-    return math.tanh(xs[0])
+    return math.tanh(_finite_input("tanh", xs[0]))
 
 
 def _sigmoid(xs: tuple[float, ...], p: Any) -> float:
     # Two branches so that exp never overflows: for x < 0 use e^x / (1 + e^x).
     x = xs[0]
+    if not isfinite(x):
+        _finite_input("sigmoid", x)
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
@@ -222,7 +245,10 @@ def _sigmoid(xs: tuple[float, ...], p: Any) -> float:
 
 
 def _relu(xs: tuple[float, ...], p: Any) -> float:
-    return xs[0] if xs[0] > 0.0 else 0.0
+    x = xs[0]
+    if isfinite(x):
+        return x if x > 0.0 else 0.0
+    return _finite_input("relu", x)
 
 
 OP_EXP = Op("exp", _exp, lambda m, out, xs, p: (out,))
@@ -270,6 +296,8 @@ def _softmax_local(m: Any, out: Any, xs: Sequence[Any], a: int) -> tuple[Any, ..
 
 
 def _logsumexp(xs: tuple[float, ...], p: Any) -> float:
+    for x in xs:
+        _finite_input("logsumexp", x)
     top = max(xs)
     return top + math.log(builtins.sum(math.exp(x - top) for x in xs))
 

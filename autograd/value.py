@@ -8,8 +8,10 @@ Operators are thin: each names an :class:`~autograd.ops.Op` and calls :func:`app
 
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
@@ -25,10 +27,18 @@ from .ops import Op
 Operand: TypeAlias = "Value | int | float"
 
 
-class _GradMode:
-    """Whether operations record a graph. Module state, switched by ``no_grad``; not thread-local."""
+# Whether operations record a graph: per thread and per asyncio task (a context variable), switched
+# by ``no_grad``. Reading a context variable costs ~40 ns, a twentieth of an operation, so apply()
+# first reads a plain count of the no_grad blocks open anywhere: while it is 0 (nearly always),
+# every context records and the variable need not be read.
+_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("chainrule_recording", default=True)
 
-    enabled = True
+
+class _GradMode:
+    """How many ``no_grad`` blocks are open in any thread or task (changed under ``lock``)."""
+
+    disabled = 0
+    lock = threading.Lock()
 
 
 def as_float(x: Any, what: str = "Value data") -> float:
@@ -81,7 +91,9 @@ class Value:
     (-3.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_rule", "_hooks", "__weakref__")
+    # "__dict__" lets code written for micrograd's family attach attributes (an optimiser's moments,
+    # a drawing colour); the dict itself is made only when first used, so a node pays 8 bytes.
+    __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_rule", "_hooks", "__dict__", "__weakref__")
 
     data: float
     grad: float
@@ -160,6 +172,32 @@ class Value:
 
     def __neg__(self) -> Value:
         return apply(ops.OP_NEG, self)
+
+    def __abs__(self) -> Value:
+        """|self|, differentiable: its derivative is the sign (0 at 0, as PyTorch takes it)."""
+        return apply(ops.OP_ABS, self)
+
+    # --- reading the number: plain floats and bools from .data, recording nothing ----------------
+    # So that max(values), sorted(values), float(v) and `if loss < 0.01` work as in micrograd's
+    # family and PyTorch. == and hashing stay by identity: the engine keys sets and dicts on Values.
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _compared(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _compared(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _compared(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _compared(other)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -248,6 +286,13 @@ class HookHandle:
         return f"HookHandle({self.hook!r}, {state})"
 
 
+def _compared(x: Operand) -> float:
+    """The number a Value is compared with: another Value's data, or a real number."""
+    if isinstance(x, Value):
+        return x.data
+    return as_float(x, "a number compared with a Value")
+
+
 def _operand(x: Operand) -> Value:
     """A Value as is; a plain number wrapped as a constant leaf; anything else is refused."""
     if isinstance(x, Value):
@@ -273,25 +318,41 @@ def apply(op: Op, *inputs: Value) -> Value:
     out.grad = 0.0
     out.label = ""
     out._hooks = None
-    if _GradMode.enabled:
-        if op.fused is not None:  # forward and derivatives in one call (dot)
-            out.data, out.local_grads = op.fused(xs, op.param)
-        else:
-            out.data = data = op.forward(xs, op.param)
-            # Most ops cannot produce an infinite derivative from finite inputs: they skip
-            # local_floats' check (and its extra call, ~5% of a graph build).
-            if op.checks_local:
-                out.local_grads = ops.local_floats(op, data, xs)
+    try:
+        if _GradMode.disabled == 0 or _recording.get():
+            if op.fused is not None:  # forward and derivatives in one call (dot)
+                out.data, out.local_grads = op.fused(xs, op.param)
             else:
-                out.local_grads = op.local(ops.FLOATS, data, xs, op.param)
-        out.inputs = inputs
-        out._rule = op
-    else:
-        out.data = op.forward(xs, op.param)
-        out.inputs = ()
-        out.local_grads = ()
-        out._rule = None
+                out.data = data = op.forward(xs, op.param)
+                # Most ops cannot produce an infinite derivative from finite inputs: they skip
+                # local_floats' check (and its extra call, ~5% of a graph build).
+                if op.checks_local:
+                    out.local_grads = ops.local_floats(op, data, xs)
+                else:
+                    out.local_grads = op.local(ops.FLOATS, data, xs, op.param)
+            out.inputs = inputs
+            out._rule = op
+        else:
+            out.data = op.forward(xs, op.param)
+            out.inputs = ()
+            out.local_grads = ()
+            out._rule = None
+    except (TypeError, ValueError, ArithmeticError):
+        # Every recorded number is finite, so a bad input was set by hand (v.data = nan, "3"):
+        # name that Value instead of the op's arithmetic. Costs nothing unless something failed.
+        check_data(inputs, f"an input of {op.name}")
+        raise
     return out
+
+
+def check_data(values: Iterable[Value], where: str) -> None:
+    """Raise naming the first Value whose ``.data`` is not a finite real number (it was set by hand)."""
+    for v in values:
+        if type(v.data) is not float or not math.isfinite(v.data):
+            try:
+                as_float(v.data, ".data")
+            except (TypeError, ValueError) as bad:
+                raise type(bad)(f"{where} is {v!r}, whose {bad} (was it set by hand?)") from None
 
 
 def value_list(items: Iterable[Value], what: str) -> list[Value]:

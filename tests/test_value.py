@@ -42,11 +42,11 @@ def test_numpy_scalars_are_accepted() -> None:
     assert (Value(1.0) + np.float64(2.0)).data == 3.0
 
 
-def test_slots_and_weak_references() -> None:
+def test_attributes_attach_and_weak_references_work() -> None:
     v = Value(1.0)
-    assert not hasattr(v, "__dict__")
-    with pytest.raises(AttributeError):
-        v.colour = "red"  # type: ignore[attr-defined]
+    v.m, v.colour = 0.5, "red"  # type: ignore[attr-defined]  # as micrograd-family optimisers/drawings do
+    assert (v.m, v.colour) == (0.5, "red")  # type: ignore[attr-defined]
+    assert "m" not in vars(Value(2.0))  # attached to that Value only
     assert weakref.ref(v)() is v
 
 
