@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import types
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,13 @@ def test_the_console_script_works_from_outside_the_repo(tmp_path):
 
 def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
     """Install a copy of the package (not editable) and run the command from elsewhere: no demo.py, no repo."""
+    try:
+        backend = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        backend = "0"
+    if int(backend.split(".")[0]) < 77:
+        assert not os.environ.get("CI"), "the test extra installs setuptools>=77"
+        pytest.skip(f"building chainrule needs setuptools>=77 in this environment, found {backend}")
     src = tmp_path / "src"
     for name in ("autograd", "nn"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -110,8 +118,6 @@ def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
          "--target", str(site), str(src)],
         capture_output=True, text=True, timeout=180,
     )
-    if res.returncode != 0 and "setuptools" in res.stderr:
-        pytest.skip(f"cannot build without the build backend in this environment: {res.stderr[-300:]}")
     assert res.returncode == 0, res.stderr
     run = tmp_path / "elsewhere"
     run.mkdir()
