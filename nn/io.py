@@ -153,6 +153,7 @@ def architecture(module: Module) -> dict[str, Any]:
 
 
 def _layer_arch(layer: Layer) -> dict[str, Any]:
+    nodes = layer._node_labels
     return {
         "type": "Layer",
         "n_in": layer.n_in,
@@ -160,6 +161,12 @@ def _layer_arch(layer: Layer) -> dict[str, Any]:
         "activation": layer.activation,
         "names": list(layer.names),
         "node_names": None if layer.node_names is None else list(layer.node_names),
+        # The labels themselves, whatever style made them (the walkthrough and pictures show them).
+        "labels": {
+            "weights": [[n.w[i].label for n in layer.neurons] for i in range(layer.n_in)],
+            "biases": [n.b.label for n in layer.neurons],
+            "nodes": None if nodes is None else [list(nodes[0]), list(nodes[1])],
+        },
     }
 
 
@@ -192,8 +199,38 @@ def _build_layer(arch: Any, who: str) -> Layer:
     names = _pair(_field(arch, "names", list, f"{who} architecture"), who, "names")
     raw_nodes = arch.get("node_names")
     node_names = None if raw_nodes is None else _pair(raw_nodes, who, "node_names")
-    return Layer.from_matrices([[0.0] * n_out for _ in range(n_in)], [0.0] * n_out, _activation(arch, who),
-                               names=names, node_names=node_names)
+    layer = Layer.from_matrices([[0.0] * n_out for _ in range(n_in)], [0.0] * n_out, _activation(arch, who),
+                                names=names, node_names=node_names)
+    if arch.get("labels") is not None:  # optional: without it, the labels follow from the names
+        _restore_labels(layer, arch["labels"], f"{who} architecture: 'labels'")
+    return layer
+
+
+def _restore_labels(layer: Layer, labels: Any, who: str) -> None:
+    """Give ``layer`` the saved labels, after checking every one (a bad entry changes nothing)."""
+    n_in, n_out = layer.n_in, layer.n_out
+    weights = _field(labels, "weights", list, who)
+    biases = _strings(_field(labels, "biases", list, who), n_out, f"{who} biases")
+    if len(weights) != n_in:
+        raise ValueError(f"{who}: 'weights' must have {n_in} rows of {n_out} labels, got {len(weights)} rows")
+    rows = [_strings(row, n_out, f"{who} weights row {i}") for i, row in enumerate(weights)]
+    nodes = labels.get("nodes")
+    if nodes is not None:
+        if layer.node_names is None or not isinstance(nodes, list) or len(nodes) != 2:
+            raise ValueError(f"{who}: 'nodes' must be null, or two lists of labels for a layer with node_names")
+        nodes = (_strings(nodes[0], n_out, f"{who} nodes"), _strings(nodes[1], n_out, f"{who} nodes"))
+    for j, neuron in enumerate(layer.neurons):
+        for i in range(n_in):
+            neuron.w[i].label = rows[i][j]
+        neuron.b.label = biases[j]
+    if nodes is not None:
+        layer._set_node_labels(nodes)
+
+
+def _strings(value: Any, n: int, who: str) -> list[str]:
+    if not (isinstance(value, list) and len(value) == n and all(isinstance(s, str) for s in value)):
+        raise ValueError(f"{who} must be {n} strings, got {value!r:.80}")
+    return value
 
 
 def _field(obj: Any, key: str, kind: type, who: str) -> Any:

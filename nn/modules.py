@@ -232,6 +232,11 @@ class Layer(Module):
             for j in range(len(b))
         ]
 
+    def _set_node_labels(self, labels: tuple[list[str], list[str]]) -> None:
+        """Label the pre-activation and output nodes the forward pass makes (``nn.load`` restores saved ones)."""
+        self._node_labels = labels
+        self._out_labels = None if self._activation == "linear" else labels[1]
+
     @property
     def activation(self) -> str:
         """The activation's name (fixed when the layer is made)."""

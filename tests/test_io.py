@@ -175,12 +175,26 @@ def test_the_tutorial_network_round_trips_with_its_labels(tmp_path):
     nn.save(model, tmp_path / "tutorial.json")
     copy = nn.load(tmp_path / "tutorial.json")
     assert [p.label for p in copy.parameters()] == [p.label for p in model.parameters()]
-    out = copy(nn.tutorial.INPUT)
-    assert [o.label for o in out] == ["O_out[0]", "O_out[1]", "O_out[2]"]
-    assert [o.data for o in out] == [o.data for o in model(nn.tutorial.INPUT)]
+    out, original = copy(nn.tutorial.INPUT), model(nn.tutorial.INPUT)
+    assert [o.label for o in out] == [o.label for o in original] and all(o.label for o in out)
+    assert [o.data for o in out] == [o.data for o in original]
     doc = json.loads((tmp_path / "tutorial.json").read_text())
     assert doc["format"] == "chainrule-model" and doc["version"] == 1
     assert [la["activation"] for la in doc["architecture"]["layers"]] == ["relu", "sigmoid", "softmax"]
+
+
+def test_labels_set_by_hand_are_kept_and_a_file_without_labels_uses_the_names(tmp_path):
+    model = nn.MLP(2, [2, 1], ["relu", "linear"], seed=0)
+    model.layers[1].neurons[0].w[1].label = "the weight I watch"
+    nn.save(model, tmp_path / "m.json")
+    assert nn.load(tmp_path / "m.json").layers[1].neurons[0].w[1].label == "the weight I watch"
+    doc = json.loads((tmp_path / "m.json").read_text())
+    for layer in doc["architecture"]["layers"]:
+        del layer["labels"]
+    (tmp_path / "plain.json").write_text(json.dumps(doc))
+    plain = nn.load(tmp_path / "plain.json")
+    fresh = nn.MLP(2, [2, 1], ["relu", "linear"])
+    assert [p.label for p in plain.parameters()] == [p.label for p in fresh.parameters()]
 
 
 @pytest.mark.parametrize(
@@ -283,7 +297,12 @@ BAD_FILES = {
     "size as bool": (edit(lambda d: d["architecture"]["layers"][0].update(n_out=True)), "positive int, got True"),
     "activation": (edit(lambda d: d["architecture"]["layers"][1].update(activation="gelu")), "unknown activation"),
     "layer type": (edit(lambda d: d["architecture"].update(type="Transformer")), "unknown type 'Transformer'"),
-    "sizes disagree": (edit(lambda d: d["architecture"]["layers"][1].update(n_in=3)), "layer 1 takes 3 inputs"),
+    "sizes disagree": (edit(lambda d: d["architecture"]["layers"][1].update(n_in=3, labels=None)),
+                       "layer 1 takes 3 inputs"),
+    "label count": (edit(lambda d: d["architecture"]["layers"][0]["labels"]["biases"].pop()),
+                    "biases must be 2 strings"),
+    "label type": (edit(lambda d: d["architecture"]["layers"][1]["labels"]["weights"][0].__setitem__(0, 7)),
+                   "weights row 0 must be 1 strings"),
     "missing weight": (edit(lambda d: d["state"].pop(first_state_key(d))), "missing 1 parameter(s)"),
     "extra weight": (edit(lambda d: d["state"].update({"layers.2.neurons.0.b": 0.0})), "unexpected name"),
     "weight as str": (edit(lambda d: d["state"].update({first_state_key(d): "0.5"})), "must be a real number"),

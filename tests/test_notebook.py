@@ -104,6 +104,11 @@ def test_the_printed_gradient_matches_finite_differences(executed):
     assert math.isclose(loss, tutorial_loss(weights, x, t), rel_tol=1e-12)
 
 
+def test_the_walkthrough_sections_are_printed(executed):
+    assert "== 1. Forward pass" in text_of(cell_with(executed, 'demo.main(["--only", "1"])'))
+    assert "== 2a. Backward pass" in text_of(cell_with(executed, 'demo.main(["--only", "2"])'))
+
+
 def test_the_pictures_are_inline(executed):
     for needle in ("draw_graph(L)", "draw_network(model, loss)", "draw_clustered_graph(model, loss)"):
         outputs = cell_with(executed, needle).outputs
