@@ -9,8 +9,13 @@
   gradient flowing back along it (local derivative x the result's grad);
 * inputs, parameters, constants and the output styled apart.
 
-:func:`draw_flow` is the gradient-flow view of the same graph: edge colour and width follow the size
-of the gradient flowing along each edge on a log scale, so vanishing and exploding paths stand out.
+:func:`draw_flow` is the gradient-flow view of the same graph: edge colour follows the sign of the
+gradient flowing along each edge (red +, blue -) and colour depth and width its size on a log scale
+(:class:`~autograd.colors.FlowScale`), so wrong signs, vanishing and exploding paths stand out.
+
+Large graphs are capped (``max_nodes``, ``max_edges``; the picture says what was cut) and a
+``columns`` function lays groups out as ordered columns (``nn.draw.model_options`` gives one per
+layer).
 
 >>> from autograd import Value
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
@@ -25,17 +30,25 @@ graph always gives the same DOT text (and picture), and nothing here recurses ov
 
 from __future__ import annotations
 
-import math
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import graphviz
+
 from .backward import topological_order
+from .colors import MAX_WIDTH, MIN_WIDTH, ZERO_FLOW_COLOR, FlowScale, number_formatter
+from .labels import edge_label, escape_field, escape_label, placed_label, record_label
+from .layout import Body, Selection, emit_clusters, emit_columns, select
 from .render import Picture
 from .value import Value, number, value_list
+
+__all__ = [
+    "DEFAULT_MAX_EDGES", "DEFAULT_MAX_NODES", "EDGE_LABELS", "MAX_WIDTH", "MIN_WIDTH", "RANKDIRS",
+    "ZERO_FLOW_COLOR", "FlowScale", "draw_flow", "draw_graph", "escape_field", "escape_label",
+    "flow_magnitudes", "number_formatter", "op_name", "op_param", "record_label", "save_svg",
+]
 
 RANKDIRS: tuple[str, ...] = ("LR", "TB", "RL", "BT")
 """Accepted layout directions: left to right, top to bottom, and their reverses."""
@@ -44,7 +57,11 @@ EDGE_LABELS: tuple[str, ...] = ("local", "flow", "both", "none")
 """What an input edge is labelled with: the local derivative, the gradient flowing, both, or nothing."""
 
 DEFAULT_MAX_NODES = 500
-"""Values drawn at most unless told otherwise: readable as a zoomable SVG, laid out in well under a second."""
+"""Values drawn at most unless told otherwise: readable as a zoomable SVG, laid out in about a second."""
+
+DEFAULT_MAX_EDGES = 1500
+"""Edges drawn at most unless told otherwise (``sum([x] * 10**4)`` has 10,001 edges on 2 Values): the
+WebAssembly Graphviz lays out 1,500 edges in about a second, 10,000 in about 30 s."""
 
 FONT = "Courier"
 
@@ -55,110 +72,14 @@ STYLE_INPUT = {"fillcolor": "#deebf7"}
 STYLE_CONSTANT = {"fillcolor": "#f0f0f0", "fontcolor": "#555555"}
 STYLE_INTERMEDIATE = {"fillcolor": "white"}
 
-# The flow palette: pale steel blue (smallest gradient) -> yellow-orange -> red -> dark red (largest).
-# Green and blue channels both fall along it, so darker and redder always means bigger.
-_PALETTE = ((180, 200, 220), (254, 178, 76), (240, 59, 32), (110, 0, 20))
-ZERO_FLOW_COLOR = "#b0b0b0"
-MIN_WIDTH, MAX_WIDTH = 0.75, 6.0
+# Colours of edges leaving a Value that several operations use (where edges fan out and cross):
+# one per source, dark enough for the label text, which takes the same colour.
+RANKSEP = "0.3"
+ORDERING = "out"
+SOURCE_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#8c6d00", "#56b4e9", "#444444")
 
 Cluster = Callable[[Value], "str | Sequence[str] | None"]
-
-
-@dataclass(frozen=True)
-class FlowScale:
-    """A log scale from the smallest to the largest non-zero gradient magnitude in a picture.
-
-    ``position(m)`` is 0 at ``lo`` and 1 at ``hi``; ``color`` and ``width`` grow with it, so both are
-    monotone in ``|gradient|``. A zero gradient is drawn dashed grey (``ZERO_FLOW_COLOR``).
-    """
-
-    lo: float
-    hi: float
-
-    @classmethod
-    def of(cls, magnitudes: Iterable[float]) -> FlowScale | None:
-        """The scale spanning the non-zero ``magnitudes``, or None if every one is zero."""
-        nonzero = [abs(m) for m in magnitudes if m != 0.0]
-        if not nonzero:
-            return None
-        return cls(min(nonzero), max(nonzero))
-
-    def position(self, magnitude: float) -> float:
-        """Where ``|magnitude|`` sits between ``lo`` (0.0) and ``hi`` (1.0) on a log scale, clamped."""
-        m = abs(magnitude)
-        if m == 0.0:
-            return 0.0
-        lo, hi = math.log10(self.lo), math.log10(self.hi)
-        if hi <= lo:  # one magnitude only (or two a rounding apart: their logs can be equal)
-            return 1.0
-        return min(1.0, max(0.0, (math.log10(m) - lo) / (hi - lo)))
-
-    def color(self, magnitude: float) -> str:
-        """``#rrggbb`` for a gradient of this size; ``ZERO_FLOW_COLOR`` for zero."""
-        if magnitude == 0.0:
-            return ZERO_FLOW_COLOR
-        t = self.position(magnitude) * (len(_PALETTE) - 1)
-        k = min(int(t), len(_PALETTE) - 2)
-        frac = t - k
-        rgb = [round(a + (b - a) * frac) for a, b in zip(_PALETTE[k], _PALETTE[k + 1])]
-        return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-    def width(self, magnitude: float) -> float:
-        """Pen width (points) for a gradient of this size, from MIN_WIDTH to MAX_WIDTH."""
-        if magnitude == 0.0:
-            return MIN_WIDTH
-        return round(MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * self.position(magnitude), 2)
-
-    def edge_attrs(self, magnitude: float) -> dict[str, str]:
-        """Graphviz edge attributes (colour, width, dashed when zero) for a gradient of this size."""
-        attrs = {"color": self.color(magnitude), "penwidth": f"{self.width(magnitude):.2f}"}
-        if magnitude == 0.0:
-            attrs["style"] = "dashed"
-        return attrs
-
-    def note(self) -> str:
-        """One line for the legend: the range of the scale and what colour and width mean."""
-        return (
-            f"edge colour and width: |gradient flowing|, log scale from {self.lo:.3g} "
-            f"(thin, pale) to {self.hi:.3g} (thick, dark red); dashed grey = no gradient"
-        )
-
-
-def number_formatter(
-    precision: int = 4, number_format: str | Callable[[float], str] | None = None
-) -> Callable[[float], str]:
-    """The function that writes every number of a picture.
-
-    ``number_format`` may be a format spec (``".3g"``, ``".2e"``) or a callable float -> str; without
-    it numbers get ``precision`` digits after the point (``2.0000``).
-    """
-    if number_format is None:
-        if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 17:
-            raise ValueError(f"precision must be an int from 0 to 17, got {precision!r}")
-        spec = f".{precision}f"
-    elif isinstance(number_format, str):
-        spec = number_format
-        try:
-            format(1.5, spec)
-        except ValueError as err:
-            raise ValueError(f"number_format {spec!r} is not a float format spec like '.4f' or '.3g': {err}") from None
-    elif callable(number_format):
-        user = number_format
-
-        def call(x: float) -> str:
-            text = user(x)
-            if not isinstance(text, str):
-                raise TypeError(f"number_format must return a str, returned {type(text).__name__}: {text!r}")
-            return text
-
-        return call
-    else:
-        raise TypeError(f"number_format must be a format spec str or a callable, not {type(number_format).__name__}")
-
-    def fmt(x: float) -> str:
-        return format(x + 0.0, spec)  # + 0.0 turns -0.0 into 0.0: no "-0.0000" for an exact zero
-
-    return fmt
+Column = Callable[[Value], "int | None"]
 
 
 def draw_graph(
@@ -171,8 +92,10 @@ def draw_graph(
     edge_labels: str = "local",
     flow: bool = False,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    max_edges: int | None = DEFAULT_MAX_EDGES,
     params: Iterable[Value] = (),
     cluster: Cluster | None = None,
+    columns: Column | None = None,
     title: str | None = None,
     legend: bool = True,
 ) -> Picture:
@@ -181,23 +104,31 @@ def draw_graph(
     Args:
         root: the output Value; everything it was computed from is drawn.
         rankdir: layout direction, one of ``RANKDIRS``.
-        precision: digits after the point for every number (ignored if ``number_format`` is given).
+        precision: digits after the point for ordinary numbers, significant digits for very small
+            or large ones (ignored if ``number_format`` is given; see :func:`number_formatter`).
         number_format: a format spec (``".3g"``) or a callable float -> str for every number.
         show_grad: put ``grad`` in each box (set False before backward() has run).
         edge_labels: ``"local"`` (d(out)/d(in)), ``"flow"`` (``g`` = d(out)/d(in) x out.grad, the
             gradient flowing back along the edge), ``"both"`` or ``"none"``.
-        flow: colour and widen edges by the gradient flowing along them (see :class:`FlowScale`).
+        flow: colour edges by the sign of the gradient flowing along them and widen them by its
+            size (see :class:`FlowScale`).
         max_nodes: draw at most this many Values (the ones nearest the output, by breadth-first
             distance); the picture says how many were left out. None draws everything.
+        max_edges: draw at most this many edges (nearest the output first), likewise.
         params: Values to style as parameters (e.g. ``model.parameters()``).
         cluster: optional function giving a Value's group as a name or a path of names
-            (``("layer 1", "neuron 2")``); grouped Values are boxed together, nested by path. An
-            operation node goes with its result.
+            (``("layer 1", "neuron 2")``); grouped Values are boxed together, nested by path, in the
+            order the groups first appear. An operation node goes with its result.
+        columns: optional function giving a Value's column (an int) or None: columns are laid out
+            in increasing order along ``rankdir``, each after all the ones before it. An operation
+            node goes with its result.
         title: a line printed above the legend.
         legend: print what the shapes, colours and labels mean (and any size cap) in the picture.
 
     Returns:
         a :class:`~autograd.render.Picture` (a ``graphviz.Digraph``); ``.save_svg(path)`` writes it.
+        Values are nodes ``v{i}`` and operations ``o{i}`` (``i`` = position in
+        :func:`~autograd.topological_order`), with edges ``v{j} -> o{i}`` and ``o{i} -> v{i}``.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph takes the output Value, not {type(root).__name__}: {root!r}")
@@ -205,86 +136,102 @@ def draw_graph(
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
     if edge_labels not in EDGE_LABELS:
         raise ValueError(f"edge_labels must be one of {', '.join(EDGE_LABELS)}, not {edge_labels!r}")
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"max_nodes must be a positive int or None (no cap), not {max_nodes!r}")
-    if cluster is not None and not callable(cluster):
-        raise TypeError(f"cluster must be a function Value -> group name(s), not {type(cluster).__name__}")
+    for name, cap in (("max_nodes", max_nodes), ("max_edges", max_edges)):
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(f"{name} must be a positive int or None (no cap), not {cap!r}")
+    for name, fn in (("cluster", cluster), ("columns", columns)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be a function of a Value, not {type(fn).__name__}: {fn!r}")
     fmt = number_formatter(precision, number_format)
     param_ids = {id(p) for p in _values(params, "params")}
 
     order = topological_order(root)
     index = {id(v): i for i, v in enumerate(order)}
-    drawn = order if max_nodes is None or len(order) <= max_nodes else _nearest(root, order, max_nodes)
-    kept = {id(v) for v in drawn}
+    chosen = select(root, order, max_nodes, max_edges)
+    drawn = chosen.drawn
 
     # Every edge's gradient, computed once: the colour scale needs them all before drawing any.
-    scale = FlowScale.of(_magnitudes(drawn, kept)) if flow else None
+    scale = FlowScale.of(_flowing(chosen)) if flow else None
+    shared = _shared_sources(chosen, index)
 
     graph = Picture(name="computation_graph")
     graph.attr(rankdir=rankdir, fontname=FONT, fontsize="11", labelloc="t", labeljust="l", newrank="true")
+    graph.attr(ranksep=RANKSEP, nodesep="0.15", forcelabels="true", ordering=ORDERING)
     graph.attr("node", fontname=FONT, fontsize="11", style="filled")
     graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
 
     # Node statements go into their cluster's body (or the graph's when ungrouped).
-    bodies: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = {(): []}
-    cut_edges = 0
+    bodies: dict[tuple[str, ...], Body] = {(): []}
+    column_of: dict[str, int] = {}
     cut_ops = 0
     for v in drawn:
         i = index[id(v)]
         group = _group_of(cluster, v)
         body = bodies.setdefault(group, [])
         body.append((f"v{i}", _value_attrs(v, fmt, show_grad, v is root, id(v) in param_ids, rankdir)))
-        if v.is_leaf:
+        column = _column_of(columns, v)
+        if column is not None:
+            column_of[f"v{i}"] = column
+        if id(v) not in chosen.edges:  # a leaf, or an operation the edge cap left out
             continue
-        missing = sum(1 for inp in v.inputs if id(inp) not in kept)
-        cut_edges += missing
+        missing = len(v.inputs) - len(chosen.edges[id(v)])
         cut_ops += missing > 0
         body.append((f"o{i}", _op_attrs(v, missing)))
+        if column is not None:
+            column_of[f"o{i}"] = column
 
-    _emit_nodes(graph, bodies)
+    emit_clusters(graph, bodies, graphviz.nohtml, FONT)
 
+    edges: list[tuple[str, str]] = []
     for v in drawn:
-        if v.is_leaf:
+        if id(v) not in chosen.edges:
             continue
         i = index[id(v)]
         out_grad = number(v.grad)
-        for inp, local in zip(v.inputs, v.local_grads):
-            if id(inp) not in kept:
-                continue
-            attrs = _edge_label(local, local * out_grad, edge_labels, fmt)
+        fan_in = all(f"v{index[id(inp)]}" in shared for inp in v.inputs) and len(v.inputs) > 1
+        for position in chosen.edges[id(v)]:
+            inp, local = v.inputs[position], v.local_grads[position]
+            tail = f"v{index[id(inp)]}"
+            attrs = edge_label(local, local * out_grad, edge_labels, fmt)
+            # Inputs listed first sit above (LR) their operation: their edges run down to it.
+            downward = position < (len(v.inputs) - 1) / 2
+            attrs = placed_label(attrs, shared.get(tail), compact=columns is not None, downward=downward)
             if scale is not None:
                 attrs.update(scale.edge_attrs(local * out_grad))
-            graph.edge(f"v{index[id(inp)]}", f"o{i}", **attrs)
+            if column_of.get(tail, -1) != column_of.get(f"o{i}", -1):
+                attrs["weight"] = "0"  # between columns: let each column keep its own shape
+            if fan_in and columns is not None:
+                attrs["minlen"] = "3"  # every input shared (a softmax): room for the crossing edges
+            graph.edge(tail, f"o{i}", **attrs)
+            edges.append((tail, f"o{i}"))
         attrs = scale.edge_attrs(out_grad) if scale is not None else {}
         graph.edge(f"o{i}", f"v{i}", **attrs)
+        edges.append((f"o{i}", f"v{i}"))
+    emit_columns(graph, column_of, edges, {f"v{index[id(v)]}" for v in drawn if id(v) not in chosen.edges})
 
     notes: list[str] = []
     if title:
         notes.append(title)
-    if len(drawn) < len(order):
-        notes.append(
-            f"size cap max_nodes={max_nodes}: drawing {len(drawn)} of {len(order)} values "
-            f"(those nearest the output); {len(order) - len(drawn)} values and {cut_edges} edges not drawn "
-            f"({cut_ops} dashed operations have inputs cut)"
-        )
+    notes.extend(_cap_notes(chosen, max_nodes, max_edges, cut_ops))
     if flow and scale is not None:
         notes.append(scale.note())
     elif flow and any(not v.is_leaf for v in drawn):
         notes.append("every gradient is zero: call backward() first")
     if legend:
-        notes.extend(_legend(edge_labels))
+        notes.extend(_legend(edge_labels, bool(shared) and edge_labels != "none", flow, columns is not None))
     if notes:
-        graph.attr(label="".join(escape_label(n) + "\\l" for n in notes))
+        graph.attr(label=graphviz.nohtml("".join(escape_label(n, "\\l") + "\\l" for n in notes)))
     return graph
 
 
 def draw_flow(root: Value, *, edge_labels: str = "both", **options: Any) -> Picture:
-    """The gradient-flow view: :func:`draw_graph` with edges coloured and widened by ``|gradient|``.
+    """The gradient-flow view: :func:`draw_graph` with edges coloured by the sign of the gradient
+    flowing along them and darkened and widened by its size.
 
     Each input edge carries ``g = d(out)/d(in) x out.grad``, the gradient flowing back along it; the
-    edge from an operation to its result carries the result's grad. Colour and width follow a log
-    scale between the smallest and the largest non-zero ``|g|`` (noted in the picture); zero is dashed.
-    Takes the same options as :func:`draw_graph`.
+    edge from an operation to its result carries the result's grad. Red is positive, blue negative;
+    depth and width follow a log scale up to the largest ``|g|`` (noted in the picture, with its
+    floor); exactly zero is dashed grey. Takes the same options as :func:`draw_graph`.
     """
     options.pop("flow", None)
     return draw_graph(root, flow=True, edge_labels=edge_labels, **options)
@@ -297,31 +244,9 @@ def save_svg(root: Value, path: str | os.PathLike[str], *, flow: bool = False, *
 
 
 def flow_magnitudes(root: Value) -> list[float]:
-    """|gradient flowing| along every edge :func:`draw_flow` draws, in drawing order (for checks)."""
+    """|gradient flowing| along every edge an uncapped :func:`draw_flow` draws, in drawing order."""
     order = topological_order(root)
-    return list(_magnitudes(order, {id(v) for v in order}))
-
-
-def escape_label(text: str) -> str:
-    """Text for a Graphviz label, shown as is: a backslash starts an escape there, so it is doubled."""
-    return text.replace("\\", "\\\\")
-
-
-def escape_field(text: str) -> str:
-    """Text for one field of a record label, where ``{ } | < >`` are structure and must be escaped."""
-    out = escape_label(text)
-    for ch in "{}|<>":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
-def record_label(rows: Sequence[str | Sequence[str]], rankdir: str) -> str:
-    """A record label whose ``rows`` (escaped fields) stack one above the other; a row that is a
-    sequence of fields has them side by side. The same in every ``rankdir``: a record's top level
-    runs across the rank direction, so top-bottom layouts need the outer braces that flip it."""
-    parts = [r if isinstance(r, str) else "{ " + " | ".join(r) + " }" for r in rows]
-    label = " | ".join(parts)
-    return "{ " + label + " }" if rankdir in ("TB", "BT") else label
+    return [abs(g) for g in _flowing(select(root, order, None, None))]
 
 
 def op_param(v: Value) -> Any:
@@ -345,30 +270,48 @@ def _values(items: Iterable[Value] | Value, what: str) -> list[Value]:
     return [items] if isinstance(items, Value) else value_list(items, what)
 
 
-def _nearest(root: Value, order: list[Value], limit: int) -> list[Value]:
-    """The ``limit`` Values nearest ``root`` (breadth-first over inputs), in topological order."""
-    chosen = {id(root)}
-    queue = deque([root])
-    while queue and len(chosen) < limit:
-        node = queue.popleft()
-        for inp in node.inputs:
-            if id(inp) not in chosen:
-                chosen.add(id(inp))
-                queue.append(inp)
-                if len(chosen) == limit:
-                    break
-    return [v for v in order if id(v) in chosen]
-
-
-def _magnitudes(drawn: Sequence[Value], kept: set[int]) -> Iterable[float]:
-    for v in drawn:
-        if v.is_leaf:
+def _flowing(chosen: Selection) -> list[float]:
+    """The gradient along each drawn edge (signed), in drawing order."""
+    out: list[float] = []
+    for v in chosen.drawn:
+        if id(v) not in chosen.edges:
             continue
         out_grad = number(v.grad)
-        for inp, local in zip(v.inputs, v.local_grads):
-            if id(inp) in kept:
-                yield abs(local * out_grad)
-        yield abs(out_grad)
+        out.extend(v.local_grads[p] * out_grad for p in chosen.edges[id(v)])
+        out.append(out_grad)
+    return out
+
+
+def _shared_sources(chosen: Selection, index: dict[int, int]) -> dict[str, str]:
+    """Node name -> colour of each Value that feeds more than one drawn operation (its edges fan out
+    and may cross others, so their labels go at the arrow heads, coloured per source)."""
+    users: dict[int, set[int]] = {}
+    for v in chosen.drawn:
+        for p in chosen.edges.get(id(v), ()):
+            users.setdefault(id(v.inputs[p]), set()).add(id(v))
+    many = sorted(index[k] for k, u in users.items() if len(u) > 1)
+    return {f"v{i}": SOURCE_COLORS[n % len(SOURCE_COLORS)] for n, i in enumerate(many)}
+
+
+def _column_of(columns: Column | None, v: Value) -> int | None:
+    if columns is None:
+        return None
+    column = columns(v)
+    if column is not None and (isinstance(column, bool) or not isinstance(column, int)):
+        raise TypeError(f"columns must return an int or None; got {column!r} for {v!r}")
+    return column
+
+
+def _cap_notes(chosen: Selection, max_nodes: int | None, max_edges: int | None, cut_ops: int) -> list[str]:
+    if not chosen.cut_values and not chosen.cut_edges:
+        return []
+    caps = ", ".join(f"{n}={c}" for n, c in (("max_nodes", max_nodes), ("max_edges", max_edges)) if c is not None)
+    return [
+        f"size cap {caps}: drawing {len(chosen.drawn)} of {chosen.total_values} values and "
+        f"{chosen.drawn_edges} of {chosen.total_edges} edges (those nearest the output); "
+        f"{chosen.cut_values} values and {chosen.cut_edges} edges not drawn "
+        f"({cut_ops} dashed operations have inputs cut)"
+    ]
 
 
 def _group_of(cluster: Cluster | None, v: Value) -> tuple[str, ...]:
@@ -404,51 +347,30 @@ def _value_attrs(
 
 def _op_attrs(v: Value, missing: int) -> dict[str, str]:
     name = op_name(v)
-    attrs = {"shape": "ellipse", "label": escape_label(name), "fillcolor": "#eeeeee", "margin": "0.05,0.02"}
+    attrs = {"shape": "ellipse", "label": escape_label(name), "fillcolor": "#eeeeee", "margin": "0.03,0.01"}
+    attrs.update(width="0.3", height="0.3")  # as small as the name: the default 0.75 in is wider than "dot"
     if missing:
         attrs["label"] = escape_label(f"{name} ({missing} in not drawn)")
         attrs["style"] = "filled,dashed"
     return attrs
 
 
-def _edge_label(local: float, flowing: float, mode: str, fmt: Callable[[float], str]) -> dict[str, str]:
-    if mode == "local":
-        return {"label": escape_label(fmt(local))}
-    if mode == "flow":
-        return {"label": escape_label(f"g {fmt(flowing)}")}
-    if mode == "both":
-        return {"label": escape_label(f"d {fmt(local)}") + "\\n" + escape_label(f"g {fmt(flowing)}")}
-    return {}
-
-
-def _legend(edge_labels: str) -> list[str]:
+def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool) -> list[str]:
     lines = [
         "boxes: { label | data | grad }; ellipses: operations; output green, parameters yellow, "
         "inputs blue, constants grey",
     ]
     if edge_labels == "local":
         lines.append("edge label: d(out)/d(in), the local derivative the engine recorded")
-    elif edge_labels in ("flow", "both"):
+    elif edge_labels == "flow":
+        lines.append("edge label: g = d(out)/d(in) x out.grad, the gradient flowing back along the edge")
+    elif edge_labels == "both":
         lines.append("edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back")
+    if compact and edge_labels != "none":
+        lines.append(
+            "labels sit at the edge's tail, where only that edge starts; an edge from a Value that several "
+            "operations use has its label beside it, in the edge's colour"
+        )
+    if shared and not flow:
+        lines.append("edges from a Value that several operations use: one colour per source Value, labels alike")
     return lines
-
-
-def _emit_nodes(graph: Picture, bodies: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]]) -> None:
-    """Write node statements, each group as a (nested) cluster.
-
-    A subgraph is copied into its parent when attached, so clusters are attached deepest first,
-    each one complete. No recursion: the nesting is walked by path length.
-    """
-    for name, attrs in bodies[()]:
-        graph.node(name, **attrs)
-    paths = {p[:k] for p in bodies for k in range(1, len(p) + 1)}  # ancestors too, even if empty
-    clusters: dict[tuple[str, ...], Picture] = {}
-    for index, p in enumerate(sorted(paths)):
-        sub = Picture(name=f"cluster_{index}")
-        sub.attr(label=escape_label(p[-1]), style="rounded,dashed", color="#999999", fontname=FONT, fontsize="11")
-        for name, attrs in bodies.get(p, ()):
-            sub.node(name, **attrs)
-        clusters[p] = sub
-    for p in sorted(paths, key=lambda p: (-len(p), p)):
-        parent = clusters[p[:-1]] if len(p) > 1 else graph
-        parent.subgraph(clusters[p])

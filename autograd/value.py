@@ -255,7 +255,9 @@ _HOOKED: weakref.WeakSet[Value] = weakref.WeakSet()
 
 def hooks_registered() -> bool:
     """Whether any live Value has a hook registered."""
-    return bool(_HOOKED)
+    # The WeakSet's underlying set, read in C: a dead Value's entry leaves it at once (and one
+    # left while the set is being iterated only costs a slower sweep).
+    return bool(_HOOKED.data)  # type: ignore[attr-defined]  # WeakSet.data: not in the stubs
 
 
 class HookHandle:

@@ -2,12 +2,17 @@
 
 An update changes ``p.data`` in place with float arithmetic, so it records no graph (no ``no_grad``
 needed); a gradient left as a Value by ``backward(create_graph=True)`` is used by its number.
+
+A step is all or nothing: every new number (parameters, momenta) is computed and checked first, and
+if any is not finite (an overflow, a NaN set by hand) the step raises naming the parameter and
+changes nothing.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import NoReturn
 
 from autograd import Value
 from autograd.value import as_float, number
@@ -47,6 +52,36 @@ class Optimizer:
         """Update every parameter from its ``.grad``."""
         raise NotImplementedError
 
+    def _commit(self, new_data: list[float], *state: list[float]) -> None:
+        """Write ``new_data`` (and keep the new ``state`` lists) only if every number is finite."""
+        try:
+            finite = math.isfinite(sum(new_data))
+            for s in state:
+                finite = finite and math.isfinite(sum(s))
+        except TypeError:  # a .data or .grad that is no number, set by hand
+            finite = False
+        if not finite:
+            self._refuse(new_data, state)
+        for p, x in zip(self.params, new_data):
+            p.data = x
+
+    def _refuse(self, new_data: list[float], state: tuple[list[float], ...]) -> NoReturn:
+        name = type(self).__name__
+        for k, p in enumerate(self.params):
+            for what, x in (("data", p.data), ("grad", number(p.grad))):
+                if type(x) is not float or not math.isfinite(x):
+                    raise ValueError(
+                        f"{name}.step(): parameter {k} ({p!r}) has {what} {x!r}; every number must be finite "
+                        "(was it set by hand?). No parameter was changed"
+                    )
+            if new_data and not all(math.isfinite(x) for x in (new_data[k], *(s[k] for s in state))):
+                raise ValueError(
+                    f"{name}.step(): the update of parameter {k} ({p!r}) overflows a float "
+                    f"(lr={self.lr!r}, grad={number(p.grad)!r}); lower the learning rate or scale the loss. "
+                    "No parameter was changed"
+                )
+        raise ValueError(f"{name}.step(): a number overflowed a float; no parameter was changed")  # sums only
+
 
 class SGD(Optimizer):
     """Gradient descent: ``v = momentum*v + grad``; ``p -= lr*v`` (plain ``p -= lr*grad`` when momentum is 0).
@@ -66,16 +101,33 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter from its current ``.grad``."""
         lr, mu = self.lr, self.momentum
-        if not mu:
-            for p in self.params:
+        params = self.params
+        if mu:
+            try:
+                velocity = [mu * v + number(p.grad) for v, p in zip(self._velocity, params)]
+                new_data = [p.data - lr * v for p, v in zip(params, velocity)]
+            except TypeError:  # a .data or .grad that is no number, set by hand: _refuse names it
+                self._refuse([], ())
+            self._commit(new_data, velocity)
+            self._velocity = velocity
+            return
+        # The plain step is most of a small network's update time: it writes in place and checks
+        # the sum of what it wrote, putting the saved numbers back in the rare case of a failure.
+        saved = [p.data for p in params]
+        total = 0.0
+        try:
+            for p in params:
                 g = p.grad
                 # number() only for a Value gradient: the call costs more than the update itself.
-                p.data -= lr * (g if type(g) is float else number(g))
-            return
-        velocity = self._velocity
-        for k, p in enumerate(self.params):
-            g = velocity[k] = mu * velocity[k] + number(p.grad)
-            p.data -= lr * g
+                p.data = x = p.data - lr * (g if type(g) is float else number(g))
+                total += x
+        except TypeError:  # a .data or .grad that is no number, set by hand
+            total = math.nan
+        if not math.isfinite(total):  # (or the sum of finite numbers overflowed: then all is well)
+            new_data = [p.data for p in params]
+            for p, x in zip(params, saved):
+                p.data = x
+            self._commit(new_data)
 
 
 class Adam(Optimizer):
@@ -98,18 +150,26 @@ class Adam(Optimizer):
             raise ValueError(f"eps must be positive, got {eps!r}")
         self.t = 0
         self._m = [0.0] * len(self.params)
-        self._v = [0.0] * len(self.params)
+        # The root of the running mean of squared gradients, kept instead of the mean itself:
+        # math.hypot updates it without ever squaring a gradient, so one gradient of 1e160 (whose
+        # square overflows) still gives an ordinary step. Textbook Adam to rounding.
+        self._rms = [0.0] * len(self.params)
 
     def step(self) -> None:
         """One Adam update (bias-corrected moments) of every parameter."""
         b1, b2 = self.betas
-        self.t += 1
-        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
-        for k, p in enumerate(self.params):
-            g = number(p.grad)
-            m = self._m[k] = b1 * self._m[k] + (1.0 - b1) * g
-            v = self._v[k] = b2 * self._v[k] + (1.0 - b2) * g * g
-            p.data -= self.lr * (m / c1) / (math.sqrt(v / c2) + self.eps)
+        t = self.t + 1
+        c1, root_c2 = 1.0 - b1**t, math.sqrt(1.0 - b2**t)
+        keep, add = math.sqrt(b2), math.sqrt(1.0 - b2)
+        try:
+            gs = [number(p.grad) for p in self.params]
+            m = [b1 * m0 + (1.0 - b1) * g for m0, g in zip(self._m, gs)]
+            rms = [math.hypot(keep * r, add * g) for r, g in zip(self._rms, gs)]
+            new_data = [p.data - self.lr * (a / c1) / (r / root_c2 + self.eps) for p, a, r in zip(self.params, m, rms)]
+        except (TypeError, ValueError):  # a .data or .grad that is no number, set by hand: _refuse names it
+            self._refuse([], ())
+        self._commit(new_data, m, rms)
+        self.t, self._m, self._rms = t, m, rms
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}

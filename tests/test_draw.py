@@ -124,8 +124,11 @@ def rendered(picture: graphviz.Digraph) -> Drawn:
 
 
 def f4(x: float) -> str:
-    """Independent formatting of a number the way the default pictures write it."""
-    return f"{x + 0.0:.4f}"
+    """Independent formatting of a number the way the default pictures write it: 4 digits after the
+    point from 0.01 up to a million (and for zero), 4 significant digits outside."""
+    if x == 0 or 0.01 <= abs(x) < 1e6:
+        return f"{x + 0.0:.4f}"
+    return f"{x:.4g}"
 
 
 def value_edges(drawn: Drawn) -> dict[tuple[str, str], list[list[str]]]:
@@ -327,7 +330,7 @@ def test_no_recursion_on_a_deep_graph() -> None:
     v = Value(0.5, "x")
     for _ in range(20_000):
         v = v * 1.0
-    picture = draw_graph(v, max_nodes=None, show_grad=False, legend=False)
+    picture = draw_graph(v, max_nodes=None, max_edges=None, show_grad=False, legend=False)
     assert picture.source.count("shape=record") == 40_001
 
 
@@ -356,16 +359,50 @@ def test_flow_colour_and_width_grow_with_the_gradient() -> None:
     widths = [e.width for e in edges]
     assert widths == sorted(widths) and widths[0] < widths[-1]
     assert widths[0] == pytest.approx(MIN_WIDTH) and widths[-1] == pytest.approx(MAX_WIDTH)
-    rgb = [tuple(int(e.stroke[i : i + 2], 16) for i in (1, 3, 5)) for e in edges]
-    greens, blues = [c[1] for c in rgb], [c[2] for c in rgb]
-    assert greens == sorted(greens, reverse=True) and greens[0] > greens[-1]
-    assert blues == sorted(blues, reverse=True) and blues[0] > blues[-1]
+    rgb = [rgb_of(e.stroke) for e in edges]
+    assert all(r > b for r, _, b in rgb)  # every gradient here is positive: red shades
+    for channel in range(3):  # darker as the gradient grows
+        assert [c[channel] for c in rgb] == sorted((c[channel] for c in rgb), reverse=True)
+    assert sum(rgb[0]) > sum(rgb[-1])
     # The dead relu passes no gradient: its input edge is dashed grey.
     dead_edge = next(e for e in drawn.edges if e.tail == node["dead"])
     assert dead_edge.dashed and dead_edge.stroke == ZERO_FLOW_COLOR
     assert dead_edge.texts == ["d 0.0000", "g 0.0000"]
     note = " ".join(drawn.notes)
-    assert "log scale from 0.001" in note and "to 1e+03" in note
+    assert "log scale from 0.001 to 1000.000" in note and "1e-06 x the largest" in note
+
+
+def rgb_of(color: str) -> tuple[int, int, int]:
+    return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+
+
+def test_flow_colour_shows_the_sign() -> None:
+    # out = 2*p - 3*q: the gradient flowing to p is +2, to q is -3.
+    p, q = Value(1.0, "p"), Value(1.0, "q")
+    out = autograd.dot([p, q], [2.0, -3.0])
+    out.label = "out"
+    out.backward()
+    drawn = rendered(draw_flow(out))
+    node = drawn.by_first_line()
+    to_p = next(e for e in drawn.edges if e.tail == node["p"])
+    to_q = next(e for e in drawn.edges if e.tail == node["q"])
+    assert to_p.texts[-1] == "g 2.0000" and to_q.texts[-1] == "g -3.0000"
+    r, _, b = rgb_of(to_p.stroke)
+    assert r > b  # positive: red
+    r, _, b = rgb_of(to_q.stroke)
+    assert b > r  # negative: blue
+    assert to_q.width > to_p.width  # |-3| > |2|
+
+
+def test_one_tiny_gradient_does_not_wash_the_scale_out() -> None:
+    # The issue's case: one gradient of 2e-18 among ordinary ones made every edge the darkest colour.
+    grads = [0.5, -0.25, 0.125, 2e-18]
+    scale = FlowScale.of(grads)
+    assert scale is not None and scale.lo == pytest.approx(0.5e-6) and scale.hi == 0.5
+    colours = {scale.color(g) for g in grads[:3]}
+    assert len(colours) == 3  # ordinary gradients stay apart
+    assert scale.position(0.125) < 1.0 and scale.position(2e-18) == 0.0
+    assert "below 1e-06 x the largest" in scale.note()
 
 
 def test_flow_labels_are_local_times_output_grad() -> None:
@@ -402,9 +439,12 @@ def test_flow_scale_is_monotone(magnitudes: list[float]) -> None:
     ordered = sorted(magnitudes)
     widths = [scale.width(m) for m in ordered]
     assert widths == sorted(widths)
-    rgb = [tuple(int(scale.color(m)[i : i + 2], 16) for i in (1, 3, 5)) for m in ordered]
-    assert [c[1] for c in rgb] == sorted((c[1] for c in rgb), reverse=True)
-    assert [c[2] for c in rgb] == sorted((c[2] for c in rgb), reverse=True)
+    for sign in (1.0, -1.0):
+        rgb = [rgb_of(scale.color(sign * m)) for m in ordered]
+        for channel in range(3):
+            assert [c[channel] for c in rgb] == sorted((c[channel] for c in rgb), reverse=True)
+        assert all((r > b) == (sign > 0) for r, _, b in rgb)
+        assert [scale.width(sign * m) for m in ordered] == widths
     assert widths[0] >= MIN_WIDTH and widths[-1] == pytest.approx(MAX_WIDTH)
 
 
@@ -435,7 +475,7 @@ def test_default_cap_applies_to_huge_graphs() -> None:
     source = draw_graph(root).source
     assert source.count("shape=record") == 500
     assert "drawing 500 of 10001 values" in source
-    assert draw_graph(root, max_nodes=None).source.count("shape=record") == 10_001
+    assert draw_graph(root, max_nodes=None, max_edges=None).source.count("shape=record") == 10_001
 
 
 # --- options -------------------------------------------------------------------------------------
@@ -520,6 +560,8 @@ def test_bad_options_are_refused() -> None:
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="max_nodes"):
             draw_graph(v, max_nodes=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="max_edges"):
+            draw_graph(v, max_edges=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="precision"):
         draw_graph(v, precision=-1)
     with pytest.raises(ValueError, match="number_format"):
@@ -530,6 +572,10 @@ def test_bad_options_are_refused() -> None:
         draw_graph(v, params=[1.0])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="cluster"):
         draw_graph(v, cluster=lambda _: 3)  # type: ignore[arg-type,return-value]
+    with pytest.raises(TypeError, match="columns must return an int"):
+        draw_graph(v, columns=lambda _: "left")  # type: ignore[arg-type,return-value]
+    with pytest.raises(TypeError, match="columns must be a function"):
+        draw_graph(v, columns=3)  # type: ignore[arg-type]
 
 
 def test_one_call_svg_and_jupyter(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 
 import pytest
@@ -114,3 +115,68 @@ def test_errors():
         nn.Adam([1.0], lr=0.1)
     with pytest.raises(ValueError, match="betas"):
         nn.Adam([w], betas=(1.0, 0.9))
+
+
+# --- all or nothing ------------------------------------------------------------------------------
+
+
+def _snapshot(ps: list[Value]) -> list[tuple[float, float]]:
+    return [(p.data, p.grad) for p in ps]
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: nn.SGD(ps, lr=1.0), lambda ps: nn.SGD(ps, lr=1.0, momentum=0.5), lambda ps: nn.Adam(ps)]
+)
+def test_a_step_that_would_write_a_non_finite_number_changes_nothing(make):
+    ps = [Value(1.0, "a"), Value(-1e308, "b"), Value(2.0, "c")]
+    for p, g in zip(ps, [0.5, 1e308, 0.25]):
+        p.grad = g
+    opt = make(ps)
+    if isinstance(opt, nn.Adam):
+        ps[1].grad = math.inf  # Adam's step is about lr whatever the gradient: make the gradient bad
+    before = _snapshot(ps)
+    with pytest.raises(ValueError, match=r"parameter 1 .*'b'.*No parameter was changed"):
+        opt.step()
+    assert _snapshot(ps) == before
+    ps[1].grad = 0.0  # fixed: the next step works and moves the others
+    opt.step()
+    assert ps[0].data < 1.0 and ps[2].data < 2.0
+
+
+@pytest.mark.parametrize("make", [lambda ps: nn.SGD(ps, lr=0.1), lambda ps: nn.Adam(ps, lr=0.1)])
+def test_a_parameter_whose_data_was_set_to_nan_by_hand_is_named(make):
+    ps = [Value(1.0, "a"), Value(2.0, "b")]
+    for p in ps:
+        p.grad = 1.0
+    opt = make(ps)
+    ps[0].data = math.nan
+    with pytest.raises(ValueError, match=r"parameter 0 .*data nan"):
+        opt.step()
+    assert math.isnan(ps[0].data) and ps[1].data == 2.0
+
+
+def _textbook_adam(grads: list[float], lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> float:
+    """Where one parameter starting at 0 ends after Adam steps with these gradients, in Decimal
+    arithmetic (so squaring 1e160 does not overflow): the formulas as Kingma & Ba write them."""
+    D = decimal.Decimal
+    with decimal.localcontext(decimal.Context(prec=50)):
+        w, m, v = D(0), D(0), D(0)
+        for t, g in enumerate(map(D, grads), start=1):
+            m = D(b1) * m + (1 - D(b1)) * g
+            v = D(b2) * v + (1 - D(b2)) * g * g
+            w -= D(lr) * (m / (1 - D(b1) ** t)) / ((v / (1 - D(b2) ** t)).sqrt() + D(eps))
+        return float(w)
+
+
+def test_adam_takes_a_huge_gradient_in_its_stride():
+    # g * g overflows a float for g = 1e160; Adam must still take its ordinary step (about lr).
+    w, u = Value(0.0), Value(0.0)
+    w.grad, u.grad = 1e160, -3.0
+    opt = nn.Adam([w, u], lr=0.1)
+    opt.step()
+    assert w.data == pytest.approx(_textbook_adam([1e160], 0.1), rel=1e-12)
+    assert u.data == pytest.approx(_textbook_adam([-3.0], 0.1), rel=1e-12)
+    w.grad, u.grad = 1.0, 1.0  # and it keeps moving afterwards (it used to freeze)
+    opt.step()
+    assert w.data == pytest.approx(_textbook_adam([1e160, 1.0], 0.1), rel=1e-12)
+    assert u.data == pytest.approx(_textbook_adam([-3.0, 1.0], 0.1), rel=1e-12)

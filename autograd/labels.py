@@ -1,0 +1,64 @@
+r"""The text of pictures: Graphviz escaping, record labels, and where an edge's label goes.
+
+>>> print(escape_field("x{1}|y"))
+x\{1\}\|y
+>>> print(escape_label("line1\nline2"))
+line1\nline2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+
+def escape_label(text: str, newline: str = "\\n") -> str:
+    """Text for a Graphviz label, shown as is: a backslash starts an escape there, so it is doubled,
+    and a line break becomes ``newline`` (Graphviz's ``\\n``, centred; ``\\l`` left-justifies)."""
+    out = text.replace("\\", "\\\\")
+    return out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", newline)
+
+
+def escape_field(text: str) -> str:
+    """Text for one field of a record label, where ``{ } | < >`` are structure and must be escaped."""
+    out = escape_label(text)
+    for ch in "{}|<>":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def record_label(rows: Sequence[str | Sequence[str]], rankdir: str) -> str:
+    """A record label whose ``rows`` (escaped fields) stack one above the other; a row that is a
+    sequence of fields has them side by side. The same in every ``rankdir``: a record's top level
+    runs across the rank direction, so top-bottom layouts need the outer braces that flip it."""
+    parts = [r if isinstance(r, str) else "{ " + " | ".join(r) + " }" for r in rows]
+    label = " | ".join(parts)
+    return "{ " + label + " }" if rankdir in ("TB", "BT") else label
+
+
+def edge_label(local: float, flowing: float, mode: str, fmt: Callable[[float], str]) -> dict[str, str]:
+    if mode == "local":
+        return {"label": escape_label(fmt(local))}
+    if mode == "flow":
+        return {"label": escape_label(f"g {fmt(flowing)}")}
+    if mode == "both":
+        return {"label": escape_label(f"d {fmt(local)}") + "\\n" + escape_label(f"g {fmt(flowing)}")}
+    return {}
+
+
+def placed_label(attrs: dict[str, str], source_color: str | None, compact: bool, downward: bool) -> dict[str, str]:
+    """Where an input edge's label goes. An edge from a Value that several operations use (it fans
+    out and crosses others) takes its source's colour; in a compact (columned) picture its label is
+    an ``xlabel`` and any other label sits at the edge's tail, where only that edge starts, so that
+    labels take no rank of their own. The tail label is turned towards the operation (``downward``:
+    the edge runs down to it), away from the neighbouring boxes. No ports: edge names stay
+    ``v{j} -> o{i}``."""
+    if "label" not in attrs:
+        return attrs
+    if source_color is not None:
+        placed = {"xlabel": attrs["label"]} if compact else dict(attrs)
+        placed["color"] = placed["fontcolor"] = source_color
+        return placed
+    if compact:
+        angle = "25" if downward else "-25"
+        return {"taillabel": attrs["label"], "labeldistance": "2.8", "labelangle": angle}
+    return attrs
