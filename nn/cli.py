@@ -58,8 +58,9 @@ def benchmarks_folder() -> Path | None:
 def _bench(argv: list[str]) -> int:
     folder = benchmarks_folder()
     if folder is None:
-        print(f"{PROG}: the benchmarks are not installed with the package; run them from a source checkout:\n"
-              "  git clone <chainrule repository> && cd chainrule && make bench", file=sys.stderr)
+        print(f"{PROG}: the benchmarks are not installed with the package; in a clone of the chainrule "
+              "repository run `make bench` (or `pip install -e '.[bench,torch]' && python -m benchmarks`)",
+              file=sys.stderr)
         return 1
     # A separate process, as `python -m benchmarks` runs: timings are not disturbed by this one.
     return subprocess.call([sys.executable, "-m", "benchmarks", *argv], cwd=folder.parent)
