@@ -28,7 +28,7 @@ import contextlib
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -290,7 +290,7 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` by a file holding ``text`` (UTF-8) so that no reader ever sees a partial file."""
     folder = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp_name = _create_temporary(folder, path.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
@@ -303,6 +303,21 @@ def write_atomically(path: Path, text: str) -> None:
             os.unlink(tmp_name)
         raise
     _fsync_folder(folder)
+
+
+def _create_temporary(folder: Path, name: str) -> tuple[int, str]:
+    """A new hidden file ``.<name>.<random>.tmp`` beside the target, opened for writing.
+
+    Made with mode 0o666 so the user's umask decides the permissions, as for any file they write
+    (tempfile.mkstemp would make every saved model private to its owner, 0o600).
+    """
+    for _ in range(100):
+        tmp_name = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp_name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {name} in {folder}")
 
 
 def _fsync_folder(folder: Path) -> None:

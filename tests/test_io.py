@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
+import stat
 import struct
 import subprocess
 import sys
@@ -215,6 +217,17 @@ def test_save_refuses_a_non_finite_weight_and_leaves_the_old_file(tmp_path):
     with pytest.raises(ValueError, match=r"'layers.0.neurons.1.b' holds inf"):
         nn.save(model, path)
     assert path.read_bytes() == old and leftovers(tmp_path) == []
+
+
+def test_a_saved_file_gets_the_permissions_of_any_file_the_user_writes(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        nn.save(nn.Layer(1, 1), tmp_path / "model.json")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old_umask)
+    modes = [stat.S_IMODE((tmp_path / name).stat().st_mode) for name in ("model.json", "plain.txt")]
+    assert modes[0] == modes[1] == 0o644
 
 
 def test_save_refuses_other_modules_writing_nothing(tmp_path):
