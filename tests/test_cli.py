@@ -127,3 +127,18 @@ def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "== 2a." in res.stdout and len(list((run / "out").glob("*.svg"))) == 3
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_demo_installs_only_chainrule_and_make_test_everything_ci_needs(tmp_path):
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+
+    def planned(target):  # make -n: the commands a fresh clone would run, without running them
+        res = subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        return [line for line in res.stdout.splitlines() if " install " in line]
+
+    assert [line.split(" install ")[1] for line in planned("demo")] == ["-e ."]
+    (test_install,) = planned("test")
+    assert all(extra in test_install for extra in ("test", "lint", "torch"))
