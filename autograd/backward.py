@@ -155,6 +155,12 @@ def _add_to_grads(nodes: list[Value], fresh: list[Any]) -> None:
         node.grad = total
 
 
+def accumulate(nodes: Sequence[Value], grads: Sequence[Any]) -> None:
+    """Add ``grads`` to the nodes' ``.grad`` as a backward() does: under its lock, all or nothing."""
+    with _BACKWARD:
+        _add_to_grads(list(nodes), list(grads))
+
+
 def _restore(order: list[Value], saved: list[Any]) -> None:
     for node, old in zip(order, saved):
         node.grad = old
@@ -167,6 +173,11 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     second and higher derivatives). An input the output does not depend on gets 0.0 (a constant
     ``Value(0.0)`` with ``create_graph=True``, so every result can be passed to ``grad`` again).
     Hooks registered on the graph's Values run, as in :func:`backward`.
+
+    Which numbers: the float pass multiplies the local derivatives recorded when each node was
+    made; ``create_graph=True`` evaluates the same rules again on the Values, so it reads their
+    ``.data`` as it is now. The two agree unless a ``.data`` in the graph was changed after the graph
+    was built; build the graph again after changing ``.data`` (as every training step does).
 
     >>> x = Value(3.0)
     >>> (dy,) = grad(x ** 3, [x], create_graph=True)   # 3 x^2, as a Value

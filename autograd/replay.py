@@ -52,12 +52,13 @@ import keyword
 import linecache
 import math
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from itertools import count
 from typing import Any
 
 from . import ops
-from .backward import topological_order
+from .backward import accumulate, topological_order
 from .value import Value, as_float, value_list
 
 __all__ = ["Expr", "Replay", "ReplayMismatch", "trace"]
@@ -504,6 +505,9 @@ class Replay:
         self._param_index = [index.get(id(p), -1) for p in params]
         self.n_nodes = len(order)
         self.source, self._function = _generate(output, order, params, inputs)
+        # The source stays in linecache (for tracebacks through it) as long as this replay lives:
+        # a loop that retraces would otherwise keep every generated source forever.
+        weakref.finalize(self, linecache.cache.pop, self._function.__code__.co_filename, None)
 
     def __repr__(self) -> str:
         return f"Replay({self.n_nodes} nodes, {len(self.params)} params, {len(self.inputs)} inputs)"
@@ -534,12 +538,11 @@ class Replay:
     def backward(self, inputs: Sequence[float] | None = None) -> float:
         """Like ``output.backward()`` for the params: add each gradient to ``param.grad``; return the output.
 
-        (The graph's other nodes are not touched: a replay keeps no Values for them.)
+        (The graph's other nodes are not touched: a replay keeps no Values for them.) As with
+        ``backward()``, all or nothing: a sum that overflows raises and changes no ``.grad``.
         """
         value, grads = self(inputs)
-        for p, g in zip(self.params, grads):
-            old = p.grad
-            p.grad = g if type(old) is float and old == 0.0 else old + g
+        accumulate(self.params, grads)
         return value
 
     def check(self, output: Value, inputs: Iterable[Value] | None = None) -> None:
@@ -591,7 +594,11 @@ class Replay:
         for op, wiring, slot in zip(self._ops, self._wiring, self._slots):
             if op is None:
                 if slot >= 0:
-                    what = f"param {slot}" if slot < self._n_params else f"input {slot - self._n_params}"
+                    what = (
+                        f"param {slot} ({self.params[slot]!r})"
+                        if slot < self._n_params
+                        else f"input {slot - self._n_params}"
+                    )
                     values.append(as_float(slots[slot], f"the replay's {what}"))
                 else:
                     values.append(next(constants))

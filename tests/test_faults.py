@@ -144,3 +144,57 @@ def test_micrograd_names_for_the_record() -> None:
     a, b = Value(2.0), Value(3.0)
     c = a * b
     assert c._op == "*" and a._op == "" and c._prev == {a, b}
+
+
+# --- the replay -------------------------------------------------------------------------------
+
+
+def test_a_replay_frees_its_source_from_linecache() -> None:
+    import gc
+    import linecache
+
+    from autograd import replay
+
+    w = Value(0.5)
+    step = replay.trace(w * w * 3.0, params=[w])
+    filename = step._function.__code__.co_filename
+    assert filename in linecache.cache
+    del step
+    gc.collect()
+    assert filename not in linecache.cache
+
+
+def test_replay_backward_overflowing_the_sum_changes_nothing() -> None:
+    from autograd import replay
+
+    x, other = Value(1.0), Value(2.0)
+    step = replay.trace(x * 1e308 + other, params=[other, x])
+    step.backward()
+    assert (other.grad, x.grad) == (1.0, 1e308)
+    with pytest.raises(ValueError, match="overflowed"):
+        step.backward()
+    assert (other.grad, x.grad) == (1.0, 1e308)
+
+
+def test_a_replay_names_a_param_whose_data_was_set_to_nan() -> None:
+    from autograd import replay
+
+    w = Value(0.5, "w")
+    step = replay.trace(w * 2.0, params=[w])
+    w.data = math.nan
+    with pytest.raises(ValueError, match="'w'"):
+        step()
+    w.grad = 0.0
+    with pytest.raises(ValueError):
+        step.backward()
+    assert w.grad == 0.0
+
+
+def test_grad_uses_recorded_derivatives_and_create_graph_the_current_data() -> None:
+    # The documented difference (autograd.grad's docstring): d(x*x)/dx is 2 * 3 when recorded.
+    x = Value(3.0)
+    y = x * x
+    x.data = 5.0
+    assert autograd.grad(y, [x]) == [6.0]
+    (d,) = autograd.grad(y, [x], create_graph=True)
+    assert d.data == 10.0
