@@ -10,6 +10,7 @@
 
 from .backward import Step, backward, backward_steps, grad, is_grad_enabled, no_grad, topological_order, zero_grad
 from .check import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
+from .diagnose import diagnose
 from .higher import NewtonStep, hessian, hessian_vector_product, newton_step
 from .value import HookHandle, Value, apply, dot, logsumexp, softmax, sum
 
@@ -23,6 +24,7 @@ __all__ = [
     "apply",
     "backward",
     "backward_steps",
+    "diagnose",
     "dot",
     "grad",
     "gradcheck",

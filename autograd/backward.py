@@ -35,9 +35,9 @@ def topological_order(root: Value) -> list[Value]:
     return _sorted(root)[0]
 
 
-def _sorted(root: Value) -> tuple[list[Value], list[Value], dict[Value, float]]:
-    """The topological order, the operation nodes (non-leaves) of it in the same order, and a
-    scratch dict holding 0.0 for every node: the pass's gradients, kept off ``.grad``.
+def _sorted(root: Value) -> tuple[list[Value], list[Value], set[Value]]:
+    """The topological order, the operation nodes (non-leaves) of it in the same order, and the
+    set of every node (for membership tests).
 
     The backward sweep walks only the second list: most nodes of a network are leaves (weights,
     biases, inputs), which receive gradients but have nothing to send on.
@@ -46,14 +46,12 @@ def _sorted(root: Value) -> tuple[list[Value], list[Value], dict[Value, float]]:
     # stack of Values: a node is pushed back, then a None marker, then its inputs (reversed, so the
     # first input is visited first); popping the marker means every input is placed, so the node
     # under it follows. No per-node tuple or iterator is allocated, so a 10^6-node chain does not
-    # pile up objects for the cyclic GC to scan (that made the sort ~8x slower). The scratch dict
-    # doubles as the visited set (Values hash by identity); filling it here costs less than a set
-    # would, and lets the sweep add with plain d[x] += ... (no .get call per edge). A node popped
-    # again after its first visit is already placed: in a DAG it cannot be still waiting for its
-    # own inputs.
+    # pile up objects for the cyclic GC to scan (that made the sort ~8x slower). Values hash by
+    # identity, so the set needs no id() calls. A node popped again after its first visit is
+    # already placed: in a DAG it cannot be still waiting for its own inputs.
     order: list[Value] = []
     operations: list[Value] = []
-    scratch: dict[Value, float] = {}
+    seen: set[Value] = set()
     stack: list[Value | None] = [root]
     pop, push, place, place_operation = stack.pop, stack.append, order.append, operations.append
     while stack:
@@ -62,8 +60,8 @@ def _sorted(root: Value) -> tuple[list[Value], list[Value], dict[Value, float]]:
             node = pop()
             place(node)  # type: ignore[arg-type]  # the marker always sits on its node
             place_operation(node)  # type: ignore[arg-type]
-        elif node not in scratch:
-            scratch[node] = 0.0
+        elif node not in seen:
+            seen.add(node)
             inputs = node.inputs
             if inputs:
                 push(node)
@@ -71,7 +69,7 @@ def _sorted(root: Value) -> tuple[list[Value], list[Value], dict[Value, float]]:
                 stack.extend(inputs[::-1])
             else:
                 place(node)
-    return order, operations, scratch
+    return order, operations, seen
 
 
 def backward(output: Value, *, create_graph: bool = False) -> None:
@@ -184,14 +182,14 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     >>> (d2y,) = grad(dy, [x]); dy.data, d2y            # 6 x
     (27.0, 18.0)
     """
-    order, operations, scratch = _checked_order(output, "grad")
+    order, operations, _ = _checked_order(output, "grad")
     if isinstance(inputs, Value):
         raise TypeError(f"grad takes a list of input Values, not one Value ({inputs!r}); wrap it in [x]")
     inputs = _value.value_list(inputs, "grad's inputs")
     if create_graph:
         by_node = dict(zip(order, _value_gradients(output, order)))
     else:
-        by_node = _float_gradients(output, order, operations, scratch)
+        by_node = _float_gradients(output, order, operations)
         if not math.isfinite(sum(by_node.values())):
             _check_finite(list(by_node), list(by_node.values()), "the gradient reaching")
     found = [by_node.get(x, 0.0) for x in inputs]
@@ -305,14 +303,12 @@ def is_grad_enabled() -> bool:
 # --- the two ways of running the chain rule ------------------------------------------------------
 
 
-def _float_gradients(
-    output: Value, order: list[Value], operations: list[Value], scratch: dict[Value, float]
-) -> dict[Value, float]:
-    """grad()'s pass: d(output)/d(node) for every node, as floats, summed in ``scratch`` (0.0 for
-    every node, made by the sort), never in ``.grad``, so it needs no lock. The same sweep as
-    :func:`_sweep_into_grads`, with ``acc[x]`` for ``x.grad``. The caller checks that it is finite.
+def _float_gradients(output: Value, order: list[Value], operations: list[Value]) -> dict[Value, float]:
+    """grad()'s pass: d(output)/d(node) for every node, as floats, summed in a dict of its own,
+    never in ``.grad``, so it needs no lock. The same sweep as :func:`_sweep_into_grads`, with
+    ``acc[x]`` for ``x.grad``. The caller checks that the result is finite.
     """
-    acc = scratch
+    acc = dict.fromkeys(order, 0.0)  # every entry there up front: the sweep adds with acc[x] += ...
     acc[output] = 1.0
     hooked = _value.hooks_registered()
     for node in reversed(order if hooked else operations):
@@ -431,7 +427,7 @@ def _hooks_running() -> list[Value]:
     return running
 
 
-def _refuse_reentry(nodes: dict[Value, float], where: str) -> None:
+def _refuse_reentry(nodes: set[Value], where: str) -> None:
     """A hook may differentiate other graphs, but not one through its own Value: that pass would
     run the same hook again, and again, without end."""
     running = _hooks_running()
@@ -451,12 +447,12 @@ def _require_value(x: Any, where: str) -> None:
         raise TypeError(f"{where} takes Values, not {type(x).__name__}: {x!r}")
 
 
-def _checked_order(output: Value, where: str) -> tuple[list[Value], list[Value], dict[Value, float]]:
+def _checked_order(output: Value, where: str) -> tuple[list[Value], list[Value], set[Value]]:
     _require_value(output, where)
     data = output.data
     if type(data) is not float or not math.isfinite(data):  # set by hand
         _value.check_data([output], f"{where}()'s output")
-    order, operations, scratch = _sorted(output)
+    order, operations, nodes = _sorted(output)
     if _value.hooks_registered():  # only a hook can call back in while a pass runs
-        _refuse_reentry(scratch, where)
-    return order, operations, scratch
+        _refuse_reentry(nodes, where)
+    return order, operations, nodes

@@ -75,6 +75,7 @@ STYLE_INTERMEDIATE = {"fillcolor": "white"}
 # Colours of edges leaving a Value that several operations use (where edges fan out and cross):
 # one per source, dark enough for the label text, which takes the same colour.
 RANKSEP = "0.3"
+RANKSEP_COLUMNS = "0.12"
 ORDERING = "out"
 SOURCE_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#8c6d00", "#56b4e9", "#444444")
 
@@ -156,7 +157,10 @@ def draw_graph(
 
     graph = Picture(name="computation_graph")
     graph.attr(rankdir=rankdir, fontname=FONT, fontsize="11", labelloc="t", labeljust="l", newrank="true")
-    graph.attr(ranksep=RANKSEP, nodesep="0.15", forcelabels="true", ordering=ORDERING)
+    # Column layouts put a whole network side by side: tighter ranks keep node text >= 9 CSS px
+    # when the tutorial's graph is fitted to a 1440-px screen (11 pt x 1440 / 1725 pt).
+    ranksep = RANKSEP_COLUMNS if columns is not None else RANKSEP
+    graph.attr(ranksep=ranksep, nodesep="0.15", forcelabels="true", ordering=ORDERING)
     graph.attr("node", fontname=FONT, fontsize="11", style="filled")
     graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
 

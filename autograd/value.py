@@ -93,7 +93,9 @@ class Value:
 
     # "__dict__" lets code written for micrograd's family attach attributes (an optimiser's moments,
     # a drawing colour); the dict itself is made only when first used, so a node pays 8 bytes.
-    __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_rule", "_hooks", "__dict__", "__weakref__")
+    # Hooks are rare, so they live in the instance dict of the few Values that have them (made on
+    # first use), not in a slot every node would pay for; the class attribute is everyone else's None.
+    __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_rule", "__dict__", "__weakref__")
 
     data: float
     grad: float
@@ -101,7 +103,7 @@ class Value:
     local_grads: tuple[float, ...]
     label: str
     _rule: Op | None
-    _hooks: list[HookHandle] | None
+    _hooks: list[HookHandle] | None = None
 
     def __init__(self, data: Any, label: str = "") -> None:
         self.data = as_float(data)
@@ -112,7 +114,6 @@ class Value:
             raise TypeError(f"label must be a str, not {type(label).__name__}: {label!r}")
         self.label = label
         self._rule = None
-        self._hooks = None
 
     @property
     def op(self) -> str:
@@ -319,7 +320,6 @@ def apply(op: Op, *inputs: Value) -> Value:
     out = Value.__new__(Value)
     out.grad = 0.0
     out.label = ""
-    out._hooks = None
     try:
         if _GradMode.disabled == 0 or _recording.get():
             if op.fused is not None:  # forward and derivatives in one call (dot)

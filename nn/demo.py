@@ -17,7 +17,9 @@ import importlib
 import sys
 from pathlib import Path
 
+from nn import experiments as ex
 from nn import walkthrough as wt
+from nn import walkthrough_text as text
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
@@ -28,7 +30,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
         epilog="Sections: 1 forward, 2 backward + SGD step (3: the comparison marks and reasons are part of 1-2), "
         "4 the tutorial's open questions, 5 training, 6 pictures.",
     )
-    parser.add_argument("--loss", choices=wt.LOSS_NAMES, default="tutorial",
+    parser.add_argument("--loss", choices=ex.LOSS_NAMES, default="tutorial",
                         help="'tutorial': its mean binary cross-entropy -(1/3)*sum(y log o + (1-y) log(1-o)) "
                         "(default); 'categorical': -sum(y log o)")
     parser.add_argument("--steps", type=int, default=200, help="training steps in section 5 (default 200)")
@@ -77,7 +79,7 @@ class Progress:
 
 def pictures(out_dir: str) -> list[str]:
     """Section 6. The drawing code lives in nn/draw.py (another issue); use it when it is there."""
-    lines = ["", "== 6. Pictures ".ljust(wt.WIDTH, "="), ""]
+    lines = ["", "== 6. Pictures ".ljust(text.WIDTH, "="), ""]
     # ---- hook for the picture issue: nn.draw.write_tutorial_pictures(out_dir) -> list of paths ----
     try:
         draw = importlib.import_module("nn.draw")
@@ -101,19 +103,19 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     walk = wt.build(args.loss)
     out: list[str] = []
     if show & {1, 2, 3}:  # section 3 (the comparison) is part of 1 and 2
-        out += wt.render_walkthrough(walk, forward=bool(show & {1, 3}), backward=bool(show & {2, 3}))
+        out += text.render_walkthrough(walk, forward=bool(show & {1, 3}), backward=bool(show & {2, 3}))
     if 4 in show:
-        out += wt.render_notes(
+        out += text.render_notes(
             walk,
-            wt.batch_experiment(args.loss),
-            wt.symmetry_experiment(args.loss),
-            wt.vanishing_experiment(seed=args.seed, loss=args.loss),
+            ex.batch_experiment(args.loss),
+            ex.symmetry_experiment(args.loss),
+            ex.vanishing_experiment(seed=args.seed, loss=args.loss),
         )
     print("\n".join(out), flush=True)
     if 5 in show:
-        result = wt.train(args.loss, args.steps, args.lr, args.optimizer, args.seed, args.init,
+        result = ex.train(args.loss, args.steps, args.lr, args.optimizer, args.seed, args.init,
                           progress=Progress(not args.no_progress))
-        print("\n".join(wt.render_training(result, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
+        print("\n".join(text.render_training(result, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
                                            init=args.init)))
     if 6 in show:
         print("\n".join(pictures(args.out)))

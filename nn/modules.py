@@ -8,7 +8,7 @@ Weight layout follows the tutorial: a layer's matrix ``W[i][j]`` connects input 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +20,14 @@ from . import functional as F
 from . import init as _init
 
 Matrix = list[list[float]]
+
+LabelStyle = Callable[[str, tuple[int, ...]], str]
+"""``style(name, index) -> label`` for a layer's Values, e.g. ``("W_jk", (2, 1))``, ``("h1_in", (0,))``."""
+
+
+def bracket_labels(name: str, index: tuple[int, ...]) -> str:
+    """The default labels, 0-based: ``W_jk[2][1]``, ``b_k[1]``, ``h1_in[0]``."""
+    return name + "".join(f"[{i}]" for i in index)
 
 # Index letters for layer boundaries, as in the tutorial (inputs i, then j, k, l, ...); 'o' is skipped
 # because the tutorial's O names the outputs.
@@ -153,7 +161,8 @@ class Layer(Module):
 
     Parameters are labelled with the tutorial's index names, e.g. ``W_jk[2][1]`` and ``b_k[1]``
     for ``names=("j", "k")``. With ``node_names=("h1_in", "h1_out")`` the forward pass also labels
-    the nodes it makes (``h1_in[0]``, ...), which the walkthrough and pictures use.
+    the nodes it makes (``h1_in[0]``, ...), which the walkthrough and pictures use. ``labels`` writes
+    the labels otherwise, e.g. 1-based as the tutorial does (``W_j3k2``, see ``nn.tutorial``).
     """
 
     def __init__(
@@ -167,6 +176,7 @@ class Layer(Module):
         seed: int | random.Random | None = None,
         names: tuple[str, str] = ("i", "j"),
         node_names: tuple[str, str] | None = None,
+        labels: LabelStyle = bracket_labels,
     ) -> None:
         activation = F.check_activation(activation)
         for what, n in (("n_in", n_in), ("n_out", n_out)):
@@ -174,7 +184,7 @@ class Layer(Module):
                 raise ValueError(f"Layer {what} must be a positive int, got {n!r}")
         W = _init.resolve(init, activation)(n_in, n_out, _init.make_rng(seed))
         _check_init_shape(W, n_in, n_out)
-        self._build(W, [bias] * n_out, activation, names, node_names)
+        self._build(W, [bias] * n_out, activation, names, node_names, labels)
 
     @classmethod
     def from_matrices(
@@ -185,12 +195,13 @@ class Layer(Module):
         *,
         names: tuple[str, str] = ("i", "j"),
         node_names: tuple[str, str] | None = None,
+        labels: LabelStyle = bracket_labels,
     ) -> Layer:
         """A layer with weights ``W`` (``n_in`` rows, ``n_out`` columns; ``W[i][j]``: input i -> neuron j)
         and biases ``b`` (``n_out`` numbers)."""
         W_rows, b_list = _check_shapes(W, b)
         layer = cls.__new__(cls)
-        layer._build(W_rows, b_list, F.check_activation(activation), names, node_names)
+        layer._build(W_rows, b_list, F.check_activation(activation), names, node_names, labels)
         return layer
 
     def _build(
@@ -200,8 +211,11 @@ class Layer(Module):
         activation: str,
         names: tuple[str, str],
         node_names: tuple[str, str] | None,
+        labels: LabelStyle = bracket_labels,
     ) -> None:
         W, b = _check_shapes(W, b)
+        if not callable(labels):
+            raise TypeError(f"labels must be a function (name, index) -> str, like bracket_labels; got {labels!r}")
         if not (isinstance(names, tuple) and len(names) == 2 and all(isinstance(s, str) for s in names)):
             raise TypeError(f"names must be a pair of index names like ('i', 'j'), got {names!r}")
         if node_names is not None and not (
@@ -217,7 +231,7 @@ class Layer(Module):
         self._n_in = len(W)
         self._dot = ops.op_dot(len(W))
         self._node_labels = (
-            None if node_names is None else tuple([f"{name}[{j}]" for j in range(len(b))] for name in node_names)
+            None if node_names is None else tuple([labels(name, (j,)) for j in range(len(b))] for name in node_names)
         )
         # A linear layer's outputs are its pre-activation nodes, which keep their own labels.
         self._out_labels = None if self._node_labels is None or activation == "linear" else self._node_labels[1]
@@ -226,8 +240,8 @@ class Layer(Module):
                 [W[i][j] for i in range(len(W))],
                 b[j],
                 activation="linear",
-                weight_labels=[f"W_{src}{dst}[{i}][{j}]" for i in range(len(W))],
-                bias_label=f"b_{dst}[{j}]",
+                weight_labels=[labels(f"W_{src}{dst}", (i, j)) for i in range(len(W))],
+                bias_label=labels(f"b_{dst}", (j,)),
             )
             for j in range(len(b))
         ]

@@ -15,6 +15,7 @@ compares.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,11 +48,22 @@ NODE_NAMES: tuple[tuple[str, str], ...] = (("h1_in", "h1_out"), ("h2_in", "h2_ou
 """The tutorial's names for each layer's pre-activations and outputs."""
 
 
+def tutorial_labels(name: str, index: tuple[int, ...]) -> str:
+    """The tutorial's own 1-based names: ``("W_kl", (0, 1))`` -> ``W_k1l2``, ``("b_j", (0,))`` -> ``b_j1``,
+    ``("h1_in", (2,))`` -> ``h1_in3``. A name ``X_ab`` with one letter per index gets the index after each
+    letter; any other name gets the index appended."""
+    stem, _, letters = name.rpartition("_")
+    if stem and letters.isalpha() and len(letters) == len(index):
+        return f"{stem}_" + "".join(f"{a}{i + 1}" for a, i in zip(letters, index))
+    return name + "".join(str(i + 1) for i in index)
+
+
 def network() -> MLP:
-    """A fresh copy of the tutorial's network: parameters labelled ``W_ij[i][j]``, ``b_j[j]``, ``W_jk``,
-    ``b_k``, ``W_kl``, ``b_l``; forward nodes labelled ``h1_in[j]``, ``h1_out[j]``, ..., ``O_out[l]``."""
+    """A fresh copy of the tutorial's network, labelled with the tutorial's 1-based names: parameters
+    ``W_i1j1`` ... ``W_k3l3`` and ``b_j1`` ... ``b_l3``, forward nodes ``h1_in1``, ``h1_out1``, ...,
+    ``O_out3`` (see docs/diagnose.md for the mapping to 0-based indices: ``W_k1l2`` is ``W_kl[0][1]``)."""
     layers = [
-        Layer.from_matrices(W, [BIAS] * 3, act, names=(src, dst), node_names=nodes)
+        Layer.from_matrices(W, [BIAS] * 3, act, names=(src, dst), node_names=nodes, labels=tutorial_labels)
         for W, act, (src, dst), nodes in zip(
             (W_IJ, W_JK, W_KL), ACTIVATIONS, (("i", "j"), ("j", "k"), ("k", "l")), NODE_NAMES
         )
@@ -192,145 +204,64 @@ PRINTED: dict[str, Printed] = {
 
 
 # --------------------------------------------------------------------------------------------------
-# Why printed numbers differ from the exact ones
+# The printed numbers as claims for autograd.diagnose
 # --------------------------------------------------------------------------------------------------
 
-Kind = Literal["rounding", "error"]
+ClaimKind = Literal["data", "grads", "partials", "terms", "updates"]
+Key = str | tuple[str, str]
 
+_L = tutorial_labels
 
-@dataclass(frozen=True)
-class Reason:
-    """Why a printed number is off. ``rounding``: a rounded (or truncated) value carried forward;
-    ``error``: a mistake in the method or the arithmetic."""
-
-    kind: Kind
-    text: str
-
-
-REASONS: dict[str, Reason] = {
-    "truncated": Reason("rounding", "0.93883 is cut to 0.938 instead of rounded to 0.939"),
-    "carried_h2_out": Reason(
-        "rounding",
-        "computed from its rounded h2_out [0.938, 0.94, 0.98]: 0.938*0.1 + 0.94*0.3 + 0.98*0.5 + 1 = 1.8658",
-    ),
-    "carried_O_in": Reason("rounding", "softmax of its rounded O_in [1.8658, 2.2292, 2.8204]"),
-    "carried_O_out": Reason(
-        "rounding",
-        "rounding-level: its rounded O_out gives o*(1-o) = 0.19858*0.80142 = 0.15915, 0.28559*0.71441 = 0.20403",
-    ),
-    "carried_sigmoid": Reason(
-        "rounding",
-        "h2_out*(1-h2_out) from its rounded h2_out: 0.938*0.062, 0.94*0.06, 0.98*0.02 (0.98208 -> 0.98 "
-        "changes 1-h2_out by 11%)",
-    ),
-    "h2_in_slip": Reason(
-        "error",
-        "arithmetic slip: 1.35*0.5 + 1.27*0.7 + 1.8*0.8 + 1 = 4.004, not 4.001 (harmless: sigmoid of either "
-        "rounds to the 0.98 it uses next)",
-    ),
-    "bce_sign": Reason(
-        "error",
-        "sign error: d/do (1-y)*log(1-o) = -(1-y)/(1-o), so dE_a/do = -(y/o - (1-y)/(1-o)); it writes "
-        "-(y/o + (1-y)/(1-o)) (matters where y = 0)",
-    ),
-    "no_1_over_n": Reason(
-        "error",
-        "the loss's 1/n (n = 3) is dropped: it differentiates one output's term E_a = -[y*log(o) + "
-        "(1-y)*log(1-o)], not E = (1/3)*sum(E_a)",
-    ),
-    "not_reproducible": Reason(
-        "error",
-        "not reproducible from its own O_out: its own formula gives [-5.036, -1.400, -2.065]; the printed "
-        "values are -1/o, -1/(1-o), -1/(1-o) for o = [0.270, 0.322, 0.408], a different output vector",
-    ),
-    "softmax_index_slip": Reason(
-        "error",
-        "0.3685 = O_out[2]*(1-O_out[1]) = 0.51583*0.71441 (wrong index); o*(1-o) can never exceed 0.25 - "
-        "the right value is 0.51583*0.48417 = 0.2497",
-    ),
-    "diag_jacobian": Reason(
-        "error",
-        "keeps only the diagonal of softmax's Jacobian: O_in[l] moves every output (dO_out[a]/dO_in[l] = "
-        "-o_a*o_l for a != l), so dE/dO_in[l] = sum over a of dE/dO_out[a]*dO_out[a]/dO_in[l]",
-    ),
-    "per_output": Reason(
-        "error",
-        "it computes dE_l/dW_kl[k][l]: output l's own term E_l through its own output only (E_1, E_2, E_3 "
-        "per column). Done right that is (O_out[l]-y_l)*h2_out[k], the gradient of categorical "
-        "cross-entropy, not of its loss: dE/dW_kl[k][l] = h2_out[k]*dE/dO_in[l]",
-    ),
-    "double_factor": Reason(
-        "error",
-        "column l=1 uses -0.301 = -1.4755*0.2040 (already dE/dO_out[1]*dO_out[1]/dO_in[1]) in place of "
-        "-1.4755, and multiplies by 0.204 again",
-    ),
-    "terms_mismatch": Reason(
-        "error",
-        "the printed terms are not the products of the factors it lists: -1.4755*0.2040*0.4 = -0.1204 "
-        "(printed -0.2383), -1.6886*0.3685*0.8 = -0.4978 (printed -0.5931)",
-    ),
-    "upstream": Reason(
-        "error",
-        "inherits the errors above: wrong dE/dO_out (sign, no 1/n, other o) and the diagonal-only softmax",
-    ),
-    "diag_weights": Reason(
-        "error",
-        "keeps one path per neuron, W_jk[j][j] (W_j1k1, W_j2k2, W_j3k3); h1_out[j] feeds every h2_in[k], "
-        "so dE/dh1_out[j] = sum over k of W_jk[j][k]*dE/dh2_in[k]",
-    ),
-    "follows": Reason("error", "W - 0.01*dW with its wrong dW above (most weights then move the wrong way)"),
-    "update_slip": Reason(
-        "error",
-        "mis-copied even from its own numbers (a digit shifted): 0.3 + 0.00554347 = 0.30554, printed 0.30055; "
-        "0.8 + 0.0003813 = 0.8003813, printed 0.803813",
-    ),
+# For each printed quantity: the diagnose argument it goes to, and the claim's key for a cell.
+_CLAIMS: dict[str, tuple[ClaimKind, Callable[..., Key]]] = {
+    "h1_in": ("data", lambda j: _L("h1_in", (j,))),
+    "h1_out": ("data", lambda j: _L("h1_out", (j,))),
+    "h2_in": ("data", lambda k: _L("h2_in", (k,))),
+    "h2_out": ("data", lambda k: _L("h2_out", (k,))),
+    "O_in": ("data", lambda m: _L("O_in", (m,))),
+    "O_out": ("data", lambda m: _L("O_out", (m,))),
+    "dE/dO_out": ("grads", lambda a: _L("O_out", (a,))),
+    "dO_out/dO_in": ("partials", lambda a, b: (_L("O_out", (a,)), _L("O_in", (b,)))),
+    "dO_in/dW_kl": ("partials", lambda k, m: (_L("O_in", (m,)), _L("W_kl", (k, m)))),
+    "dE/dW_kl": ("grads", lambda k, m: _L("W_kl", (k, m))),
+    "W_kl'": ("updates", lambda k, m: _L("W_kl", (k, m))),
+    "dh2_out/dh2_in": ("partials", lambda k: (_L("h2_out", (k,)), _L("h2_in", (k,)))),
+    "dh2_in/dW_jk": ("partials", lambda j, k: (_L("h2_in", (k,)), _L("W_jk", (j, k)))),
+    "dE/dh2_out paths": ("terms", lambda k, m: (_L("O_in", (m,)), _L("h2_out", (k,)))),
+    "dE/dh2_out": ("grads", lambda k: _L("h2_out", (k,))),
+    "dE/dW_jk": ("grads", lambda j, k: _L("W_jk", (j, k))),
+    "W_jk'": ("updates", lambda j, k: _L("W_jk", (j, k))),
+    "dh1_out/dh1_in": ("partials", lambda j: (_L("h1_out", (j,)), _L("h1_in", (j,)))),
+    "dh1_in/dW_ij": ("partials", lambda i, j: (_L("h1_in", (j,)), _L("W_ij", (i, j)))),
+    "dE/dh1_out paths": ("terms", lambda j, k: (_L("h2_in", (k,)), _L("h1_out", (j,)))),
+    "dE/dh1_out": ("grads", lambda j: _L("h1_out", (j,))),
+    "dE/dW_ij": ("grads", lambda i, j: _L("W_ij", (i, j))),
+    "W_ij'": ("updates", lambda i, j: _L("W_ij", (i, j))),
 }
 
-Index = tuple[int, ...]
-_ALL: tuple[Index, ...] = ()
+
+def printed_cells(quantity: str) -> list[tuple[tuple[int, ...], str]]:
+    """Every printed cell of a quantity: ``(index, text)``, skipping the slots it left empty."""
+    values = PRINTED[quantity].values
+    if values and isinstance(values[0], tuple):
+        return [((r, c), t) for r, row in enumerate(values) for c, t in enumerate(row) if t is not None]
+    return [((a,), t) for a, t in enumerate(values) if isinstance(t, str)]
 
 
-def _cells(*indices: Index) -> tuple[Index, ...]:
-    return indices
+def claim_key(quantity: str, index: tuple[int, ...]) -> tuple[ClaimKind, Key]:
+    """Where one printed cell goes in :func:`autograd.diagnose`: the argument and the key."""
+    kind, key = _CLAIMS[quantity]
+    return kind, key(*index)
 
 
-def _column(c: int) -> tuple[Index, ...]:
-    return tuple((r, c) for r in range(3))
-
-
-EXPLAINED: dict[str, list[tuple[tuple[Index, ...], str]]] = {
-    # quantity -> [(cells the reason applies to; () = every cell that differs), reason key]
-    "h2_in": [(_cells((2,)), "h2_in_slip")],
-    "h2_out": [(_cells((0,)), "truncated")],
-    "O_in": [(_ALL, "carried_h2_out")],
-    "O_out": [(_ALL, "carried_O_in")],
-    "dE/dO_out": [
-        (_cells((1,), (2,)), "bce_sign"),
-        (_ALL, "no_1_over_n"),
-        (_ALL, "not_reproducible"),
-    ],
-    "dO_out/dO_in": [(_cells((0, 0), (1, 1)), "carried_O_out"), (_cells((2, 2)), "softmax_index_slip")],
-    "dO_in/dW_kl": [(_cells((0, 0), (0, 1), (0, 2)), "truncated")],
-    "dE/dW_kl": [
-        (_ALL, "per_output"),
-        (_ALL, "upstream"),
-        (_column(1), "double_factor"),
-        (_column(2), "softmax_index_slip"),
-    ],
-    "W_kl'": [(_ALL, "follows"), (_cells((1, 0), (2, 0), (1, 2), (2, 2)), "update_slip")],
-    "dh2_out/dh2_in": [(_ALL, "carried_sigmoid")],
-    "dE/dh2_out paths": [(_ALL, "upstream"), (_column(1) + _column(2), "terms_mismatch")],
-    "dE/dh2_out": [(_ALL, "upstream"), (_ALL, "terms_mismatch")],
-    "dE/dW_jk": [(_ALL, "upstream"), (_ALL, "carried_sigmoid")],
-    "W_jk'": [(_ALL, "follows"), (_cells((2, 2)), "update_slip")],
-    "dE/dh1_out paths": [(_ALL, "upstream")],
-    "dE/dh1_out": [(_ALL, "upstream"), (_ALL, "diag_weights")],
-    "dE/dW_ij": [(_ALL, "upstream"), (_ALL, "diag_weights")],
-    "W_ij'": [(_ALL, "follows")],
-}
-"""For each quantity, which reasons explain which of its printed cells."""
-
-
-def reasons_for(quantity: str, index: Index) -> list[str]:
-    """The reason keys that :data:`EXPLAINED` attaches to one printed cell (``()``-entries apply to all)."""
-    return [key for cells, key in EXPLAINED.get(quantity, []) if not cells or index in cells]
+def claims(loss_dependent: bool = True) -> dict[ClaimKind, dict[Key, str]]:
+    """Every printed number as keyword arguments for ``autograd.diagnose`` (1-based labels), with
+    ``lr``; ``loss_dependent=False`` leaves out the gradients (they are for the tutorial's loss only)."""
+    out: dict[ClaimKind, dict[Key, str]] = {"data": {}, "grads": {}, "partials": {}, "terms": {}, "updates": {}}
+    for quantity, p in PRINTED.items():
+        if p.loss_dependent and not loss_dependent:
+            continue
+        for index, text in printed_cells(quantity):
+            kind, key = claim_key(quantity, index)
+            out[kind][key] = text
+    return out

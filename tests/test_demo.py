@@ -26,6 +26,14 @@ def test_demo_runs_and_prints_every_section(tmp_path):
         assert title in out
     assert "4.004" in out and "4.001" in out  # the h2_in slip, side by side
     assert "Why the tutorial's numbers differ" in out
+    # the causes come from autograd.diagnose, in the tutorial's own 1-based names
+    for cause in ("slip", "truncated", "rounded-input", "sign", "factor", "wrong-index", "diagonal-jacobian",
+                  "single-path", "upstream"):
+        assert f" {cause}: " in out, cause
+    flat = " ".join(out.split())  # the notes are wrapped at 100 columns
+    assert "h2_in3 = 4.001 where its own numbers give 4.004" in flat
+    assert "h1_out1, h1_out2, h1_out3: the path with the same index" in flat
+    assert "W_k1l2 connects h2_out1 to O_in2" in out and "W_kl[0][1]" not in out
     assert "Traceback" not in res.stderr
     assert max(len(line) for line in out.splitlines()) <= 100
 

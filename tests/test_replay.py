@@ -140,12 +140,13 @@ def _tutorial_loss(net: nn.MLP) -> Value:
 
 def _tutorial_loss_by_hand(ps: list[float]) -> float:
     """The tutorial network's loss on plain floats, from the parameter list in net.parameters() order."""
-    # The parameters are found by their labels (W_ij[i][j], b_j[j], ...), not by their order.
+    # The parameters are found by their labels (W_i1j1, b_j1, ...: the tutorial's names), not by their order.
     value = {p.label: v for p, v in zip(nn.tutorial.network().parameters(), ps)}
     h = list(nn.tutorial.INPUT)
     for (src, dst), act in zip((("i", "j"), ("j", "k"), ("k", "l")), ("relu", "sigmoid", "softmax")):
         z = [
-            sum(value[f"W_{src}{dst}[{i}][{j}]"] * h[i] for i in range(3)) + value[f"b_{dst}[{j}]"] for j in range(3)
+            sum(value[f"W_{src}{i + 1}{dst}{j + 1}"] * h[i] for i in range(3)) + value[f"b_{dst}{j + 1}"]
+            for j in range(3)
         ]
         if act == "relu":
             h = [max(0.0, v) for v in z]
@@ -175,12 +176,12 @@ def test_tutorial_replay_source_reads_as_the_backward_pass_written_out() -> None
     source = replay.trace(_tutorial_loss(net), net.parameters()).source
     assert source.startswith("def replay_step(params, inputs):")
     # Forward lines named after the tutorial's quantities, the relu as its rule, the softmax once.
-    assert "    h1_out_0 = h1_in_0 if h1_in_0 > 0.0 else 0.0\n" in source
-    assert source.count("softmax((O_in_0, O_in_1, O_in_2))") == 1
+    assert "    h1_out1 = h1_in1 if h1_in1 > 0.0 else 0.0\n" in source
+    assert source.count("softmax((O_in1, O_in2, O_in3))") == 1
     # Backward lines: the sigmoid rule out*(1-out), the chain-rule sum over a node's users, dE/dW = x * delta.
-    assert "d_h2_in_0 = h2_out_0 * (1.0 - h2_out_0) * d_h2_out_0\n" in source
-    assert "d_h2_out_0 = W_kl_0_2 * d_O_in_2 + W_kl_0_1 * d_O_in_1 + W_kl_0_0 * d_O_in_0\n" in source
-    assert "d_W_ij_2_0 = 0.7 * d_h1_in_0\n" in source
+    assert "d_h2_in1 = h2_out1 * (1.0 - h2_out1) * d_h2_out1\n" in source
+    assert "d_h2_out1 = W_k1l3 * d_O_in3 + W_k1l2 * d_O_in2 + W_k1l1 * d_O_in1\n" in source
+    assert "d_W_i3j1 = 0.7 * d_h1_in1\n" in source
     # Tracing is deterministic: the same graph gives the same code.
     assert replay.trace(_tutorial_loss(net), net.parameters()).source == source
 

@@ -1,0 +1,154 @@
+"""Exercise mode: a worksheet and a template, filled in and checked.
+
+The right answers come from test_tutorial's independent plain-float derivation (``reference``, full
+softmax Jacobian, written from the calculus), never from the engine.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from test_tutorial import reference
+
+from nn import exercise, tutorial
+from nn.exercise import Exercise, check_main, main
+
+NODES = ("h1_in", "h1_out", "h2_in", "h2_out", "O_in", "O_out")
+MATRICES = ("W_ij", "W_jk", "W_kl")
+
+
+def right_answers(ex: Exercise, scale: float = 1.0) -> dict[str, dict[str, float]]:
+    """Every quantity of the template, from the independent derivation (gradients times ``scale``)."""
+    Ws = [[list(row) for row in W] for W in ex.weights]
+    ref = reference("tutorial", Ws=Ws)
+    data = {f"{n}{j + 1}": ref[n][j] for n in NODES for j in range(3)}
+    grads = {f"{n}{j + 1}": scale * ref[f"dE/d{n}"][j] for n in NODES for j in range(3)}
+    updates = {}
+    for m, W in zip(MATRICES, Ws):
+        a, b = m[2], m[3]
+        for i in range(3):
+            for j in range(3):
+                g = scale * ref[f"dE/d{m}"][i][j]
+                grads[f"W_{a}{i + 1}{b}{j + 1}"] = g
+                updates[f"W_{a}{i + 1}{b}{j + 1}"] = W[i][j] - tutorial.LEARNING_RATE * g
+    return {"data": data, "grads": grads, "updates": updates}
+
+
+def fill(template: str, answers: dict[str, dict[str, float]], digits: int = 6) -> str:
+    """The template with every blank replaced by the answer, printed to ``digits`` significant digits."""
+    out, table = [], ""
+    for line in template.splitlines():
+        if line.startswith("["):
+            table = line[1:].split("]")[0]
+        if line.endswith(' = ""') and table in answers:
+            name = line.split(" = ")[0]
+            line = f'{name} = "{answers[table][name]:.{digits}g}"'
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_worksheet_and_template_round_trip(tmp_path):
+    assert main(["--seed", "7", "--out", str(tmp_path)]) == 0
+    sheet = (tmp_path / "worksheet.md").read_text()
+    doc = tomllib.loads((tmp_path / "answers.toml").read_text())
+    ex = Exercise.make(7)
+    assert doc["network"]["seed"] == 7 and doc["network"]["learning_rate"] == 0.01
+    # one blank key per quantity, named the tutorial's way
+    assert set(doc["data"]) == {f"{n}{j}" for n in NODES for j in (1, 2, 3)}
+    assert len(doc["grads"]) == 18 + 27 and len(doc["updates"]) == 27
+    assert "W_k1l2" in doc["grads"] and "W_i3j1" in doc["updates"]
+    assert all(v == "" for table in ("data", "grads", "updates") for v in doc[table].values())
+    # the worksheet shows this network's numbers and names every quantity
+    for W in ex.weights:
+        for row in W:
+            assert " | ".join(f"{v:g}" for v in row) in sheet
+    assert "dE/dW_k1l2" in sheet and "W_k1l2'" in sheet and "h1_in1" in sheet
+    assert max(len(line) for line in sheet.splitlines()) <= 100
+    # read back: the same exercise, nothing answered
+    back, answers = exercise.read_answers(tmp_path / "answers.toml")
+    assert back == ex and answers == {"data": {}, "grads": {}, "updates": {}}
+
+
+def test_seeds_give_each_student_their_own_numbers():
+    tut, a, b = Exercise.make(), Exercise.make(1), Exercise.make(2)
+    assert tut.weights == (tutorial.W_IJ, tutorial.W_JK, tutorial.W_KL) and tut.seed is None
+    assert a.weights != b.weights and a.weights != tut.weights
+    assert Exercise.make(1) == a  # the same seed, the same network
+    assert all(0.1 <= v <= 0.9 for W in a.weights for row in W for v in row)
+
+
+def test_right_answers_agree(tmp_path, capsys):
+    main(["--seed", "3", "--out", str(tmp_path)])
+    template = (tmp_path / "answers.toml").read_text()
+    (tmp_path / "filled.toml").write_text(fill(template, right_answers(Exercise.make(3))))
+    assert check_main([str(tmp_path / "filled.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "\n90 numbers checked against dE: 90 agree" in out
+
+
+def test_a_planted_mistake_is_graded_with_its_cause(tmp_path, capsys):
+    main(["--out", str(tmp_path)])  # the tutorial's own network
+    template = (tmp_path / "answers.toml").read_text()
+    answers = right_answers(Exercise.make())
+    answers["grads"]["O_out2"] *= -1  # a sign error in one gradient, the rest right
+    (tmp_path / "sign.toml").write_text(fill(template, answers))
+    assert check_main([str(tmp_path / "sign.toml")]) == 1
+    out = capsys.readouterr().out
+    assert "First wrong step: dE/dO_out2." in out and "Cause: sign" in out
+    assert "89 agree" in out
+
+    # The loss's 1/n dropped: every gradient 3 times too large, and the updates made with them.
+    (tmp_path / "factor.toml").write_text(fill(template, right_answers(Exercise.make(), scale=3.0)))
+    assert check_main([str(tmp_path / "factor.toml")]) == 1
+    out = capsys.readouterr().out
+    assert "Cause: factor" in out and "x3: 1/3 in the graph (E) dropped" in out
+    assert "18 agree" in out  # only the forward pass is right
+
+
+def test_unanswered_template_and_partial_answers(tmp_path, capsys):
+    main(["--out", str(tmp_path)])
+    assert check_main([str(tmp_path / "answers.toml")]) == 1
+    assert "no answers filled in" in capsys.readouterr().out
+    text = (tmp_path / "answers.toml").read_text().replace('h1_in1 = ""', "h1_in1 = 1.35", 1)  # a TOML number
+    (tmp_path / "one.toml").write_text(text)
+    assert check_main([str(tmp_path / "one.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "1 numbers checked" in out and "(89 quantities left blank.)" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("[network\nseed = 1", "not valid TOML"),
+        ("[data]\nh1_in1 = 1.0\n", "no [network] table with a seed"),
+        ('[network]\nseed = "x"\n', 'seed must be an integer or "tutorial"'),
+        ("[network]\nseed = 1\n[data]\nh9_in1 = 1.0\n", "has no quantity h9_in1"),
+        ("[network]\nseed = 1\n[data]\nh1_in1 = [1.0]\n", "must be a number"),
+        ("[network]\nseed = 1\n[data]\nh1_in1 = \"one\"\n", "not a number"),
+        ("[network]\nseed = 1\n[extra]\n", "unknown table(s) extra"),
+        ("[network]\nseed = 1\nlearning_rate = 0.1\n", "learning_rate is 0.1"),
+    ],
+)
+def test_a_bad_file_exits_2_with_a_clear_message(tmp_path, capsys, content, message):
+    path = tmp_path / "answers.toml"
+    if content is not None:
+        path.write_text(content)
+    assert check_main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule check: ") and message in err
+
+
+def test_the_module_runs_as_a_program(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, "-m", "nn.exercise", "--seed", "2", "--out", str(tmp_path)],
+                         cwd=root, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and (tmp_path / "worksheet.md").exists()
+    res = subprocess.run([sys.executable, "-m", "nn.exercise", "check", str(tmp_path / "answers.toml")],
+                         cwd=root, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "no answers filled in" in res.stdout
