@@ -89,7 +89,8 @@ def tutorial_loss(weights: list[list[list[float]]], x, target) -> float:
 
 
 def test_the_printed_gradient_matches_finite_differences(executed):
-    printed = float(re.search(r"dE/dW_kl\[0\]\[0\] = (\S+)", text_of(cell_with(executed, "dE_dW ="))).group(1))
+    text = text_of(cell_with(executed, "dE_dW ="))
+    printed = float(re.search(r"dE/dW_kl\[0\]\[0\] \(labelled \S+\) = (\S+)", text).group(1))
     weights = [[list(r) for r in W] for W in (nn.tutorial.W_IJ, nn.tutorial.W_JK, nn.tutorial.W_KL)]
     h = 1e-6
     up = [[list(r) for r in W] for W in weights]
