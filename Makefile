@@ -1,33 +1,43 @@
 # Every target makes (or reuses) .venv and installs the project into it; only Python 3.11+ is needed.
+# `make demo` installs only what the demo needs; `make test` adds the test, lint, PyTorch and notebook tools.
 # Picks the newest python3.1x on the PATH that is 3.11 or later.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+# Stamps: chainrule itself (what the demo needs), then everything the tests and checks need.
+BASE := $(VENV)/.installed-base
+DEV := $(VENV)/.installed-dev
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "chainrule needs Python 3.11 or later on the PATH (python3.11, python3.12, ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
-	@touch $(STAMP)
 
-demo: $(STAMP)
+$(BASE): pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+# torch is pinned in its extra (a local CPU wheel); the notebook test runs a Jupyter kernel from this venv.
+$(DEV): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test,lint,torch]'
+	@touch $(BASE) $@
+
+demo: $(BASE)
 	$(BIN)/python demo.py
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check autograd nn
 	$(BIN)/mypy autograd nn
 
 test: lint
 	$(BIN)/pytest
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench,torch]'
+bench: $(BASE)
+	$(PIP) install -e '.[bench,torch]'
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -9,11 +9,13 @@
 -0.3419
 """
 
-from . import functional, init, losses, optim, tutorial
+from . import functional, init, io, losses, optim, tutorial
 from .functional import ACTIVATIONS, log_softmax, softmax
+from .io import load, save
 from .losses import batch_mean, binary_cross_entropy, cross_entropy, cross_entropy_with_logits, mse
 from .modules import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, Optimizer
+from .torch_bridge import from_torch, to_torch
 
 __all__ = [
     "ACTIVATIONS",
@@ -28,12 +30,17 @@ __all__ = [
     "binary_cross_entropy",
     "cross_entropy",
     "cross_entropy_with_logits",
+    "from_torch",
     "functional",
     "init",
+    "io",
+    "load",
     "log_softmax",
     "losses",
     "mse",
     "optim",
+    "save",
     "softmax",
+    "to_torch",
     "tutorial",
 ]

@@ -8,7 +8,7 @@ Weight layout follows the tutorial: a layer's matrix ``W[i][j]`` connects input 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -92,6 +92,18 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    def state_dict(self) -> dict[str, float]:
+        """Each parameter's number by its attribute path, e.g. ``"layers.0.neurons.1.w.2"`` (see :mod:`nn.io`)."""
+        from . import io  # nn.io builds modules, so it is imported when used, not at import time
+
+        return io.state_dict(self)
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter from ``state`` (names as :meth:`state_dict` gives them), all or nothing."""
+        from . import io
+
+        io.load_state_dict(self, state)
+
 
 class Neuron(Module):
     """One neuron: weights ``w`` (one Value per input), bias ``b``, and an element-wise activation.
@@ -171,6 +183,7 @@ class Layer(Module):
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"Layer {what} must be a positive int, got {n!r}")
         W = _init.resolve(init, activation)(n_in, n_out, _init.make_rng(seed))
+        _check_init_shape(W, n_in, n_out)
         self._build(W, [bias] * n_out, activation, names, node_names, labels)
 
     @classmethod
@@ -232,6 +245,11 @@ class Layer(Module):
             )
             for j in range(len(b))
         ]
+
+    def _set_node_labels(self, labels: tuple[list[str], list[str]]) -> None:
+        """Label the pre-activation and output nodes the forward pass makes (``nn.load`` restores saved ones)."""
+        self._node_labels = labels
+        self._out_labels = None if self._activation == "linear" else labels[1]
 
     @property
     def activation(self) -> str:
@@ -385,6 +403,28 @@ class MLP(Module):
         sizes = [layer.n_out for layer in self.layers]
         acts = [layer.activation for layer in self.layers]
         return f"MLP({self.n_in}, {sizes}, {acts})"
+
+
+def _check_init_shape(W: Any, n_in: int, n_out: int) -> None:
+    """An initialiser must return ``n_in`` rows of ``n_out`` numbers; another shape would build another layer."""
+    shape = _shape(W)
+    if shape != (n_in, n_out):
+        got = f"a {shape[0]}x{shape[1]} matrix" if shape else f"{W!r:.80}, not a matrix"
+        raise ValueError(
+            f"init returned {got}; Layer({n_in}, {n_out}) needs a {n_in}x{n_out} matrix "
+            f"(n_in={n_in} rows of n_out={n_out} numbers, W[i][j] connecting input i to neuron j)"
+        )
+
+
+def _shape(W: Any) -> tuple[int, int] | None:
+    """``(rows, columns)`` of a rectangular list of rows, else None."""
+    def is_list(x: Any) -> bool:
+        return isinstance(x, Sequence) and not isinstance(x, str | bytes)
+
+    if not is_list(W) or not W or not all(is_list(row) for row in W):
+        return None
+    widths = {len(row) for row in W}
+    return (len(W), widths.pop()) if len(widths) == 1 else None
 
 
 def _check_shapes(W: Sequence[Sequence[float]], b: Sequence[float]) -> tuple[Matrix, list[float]]:

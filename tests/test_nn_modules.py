@@ -176,6 +176,23 @@ def test_xavier_and_he_scales():
     assert nninit.resolve("auto", "tanh") is nninit.xavier_uniform
 
 
+@pytest.mark.parametrize(
+    ("made", "got"),
+    [
+        (lambda n_in, n_out, rng: [[0.5] * 3 for _ in range(5)], "a 5x3 matrix"),  # 5 inputs, silently, before
+        (lambda n_in, n_out, rng: [[0.5] * 2 for _ in range(2)], "a 2x2 matrix"),
+        (lambda n_in, n_out, rng: [[0.5] * 3, [0.5]], "not a matrix"),
+        (lambda n_in, n_out, rng: 0.5, "0.5, not a matrix"),
+    ],
+)
+def test_an_init_of_the_wrong_shape_is_refused(made, got):
+    with pytest.raises(ValueError) as info:
+        nn.Layer(2, 3, init=made)
+    assert got in str(info.value) and "Layer(2, 3) needs a 2x3 matrix" in str(info.value)
+    layer = nn.Layer(2, 3, init=lambda n_in, n_out, rng: [[0.5] * n_out for _ in range(n_in)])
+    assert (layer.n_in, layer.n_out) == (2, 3)
+
+
 def test_constant_init():
     model = nn.MLP(2, [3, 2], ["sigmoid", "softmax"], init=0.25, bias=-1.0)
     for layer in model.layers:

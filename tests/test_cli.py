@@ -1,0 +1,144 @@
+"""The `chainrule` command: help lists every subcommand, each dispatches, and it runs outside the repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import types
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from nn import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBCOMMANDS = ("demo", "exercise", "check", "bench")
+
+
+def test_help_lists_every_subcommand(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert f"    {name} " in out
+    assert set(cli.COMMANDS) == set(SUBCOMMANDS)
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert cli.main([]) == 2
+    assert "demo" in capsys.readouterr().out
+
+
+def test_an_unknown_command_is_named(capsys):
+    assert cli.main(["dmeo"]) == 2
+    assert "invalid choice: 'dmeo'" in capsys.readouterr().err
+
+
+def test_demo_runs_the_walkthrough_and_writes_pictures_into_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo", "--only", "1,6"]) == 0
+    out = capsys.readouterr().out
+    assert "== 1. Forward pass" in out and "== 6. Pictures" in out
+    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".svg"] * 3
+
+
+def test_demo_options_and_errors_are_the_walkthroughs_own(capsys):
+    assert cli.main(["demo", "--help"]) == 0
+    assert "usage: chainrule demo" in capsys.readouterr().out
+    assert cli.main(["demo", "--only", "9"]) == 2
+    assert "sections are 1 to 6" in capsys.readouterr().err
+
+
+def test_exercise_and_check_call_nn_exercise(monkeypatch):
+    calls = []
+    fake = types.ModuleType("nn.exercise")
+    fake.main = lambda argv: calls.append(("main", argv)) or 0  # type: ignore[attr-defined]
+    fake.check_main = lambda argv: calls.append(("check", argv)) or 3  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "nn.exercise", fake)
+    assert cli.main(["exercise", "--seed", "4"]) == 0
+    assert cli.main(["check", "sheet.txt"]) == 3
+    assert calls == [("main", ["--seed", "4"]), ("check", ["sheet.txt"])]
+
+
+def test_a_missing_exercise_module_is_said_plainly(monkeypatch, capsys):
+    real = cli.importlib.import_module
+
+    def without_exercise(name, *args):
+        if name == "nn.exercise":
+            raise ModuleNotFoundError("No module named 'nn.exercise'", name="nn.exercise")
+        return real(name, *args)
+
+    monkeypatch.setattr(cli.importlib, "import_module", without_exercise)
+    assert cli.main(["check", "sheet.txt"]) == 1
+    assert "exercises are not available" in capsys.readouterr().err
+
+
+def test_bench_runs_the_benchmarks_of_a_source_checkout(monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd: seen.append((cmd, cwd)) or 0)
+    assert cli.main(["bench", "--quick"]) == 0
+    assert seen == [([sys.executable, "-m", "benchmarks", "--quick"], ROOT)]
+    monkeypatch.setattr(cli, "benchmarks_folder", lambda: None)
+    assert cli.main(["bench"]) == 1
+    assert "in a clone of the chainrule repository run `make bench`" in capsys.readouterr().err
+
+
+def test_the_console_script_works_from_outside_the_repo(tmp_path):
+    script = Path(sys.executable).parent / "chainrule"
+    if not script.exists():
+        assert not os.environ.get("CI"), f"CI installs the project, so {script} must exist"
+        pytest.skip(f"the console script is not installed beside {sys.executable} (pip install -e . makes it)")
+    res = subprocess.run([str(script), "demo", "--only", "6"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert len(list((tmp_path / "out").glob("*.svg"))) == 3
+    res = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and all(name in res.stdout for name in SUBCOMMANDS)
+
+
+def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
+    """Install a copy of the package (not editable) and run the command from elsewhere: no demo.py, no repo."""
+    try:
+        backend = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        backend = "0"
+    if int(backend.split(".")[0]) < 77:
+        assert not os.environ.get("CI"), "the test extra installs setuptools>=77"
+        pytest.skip(f"building chainrule needs setuptools>=77 in this environment, found {backend}")
+    src = tmp_path / "src"
+    for name in ("autograd", "nn"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    site = tmp_path / "site"
+    res = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--target", str(site), str(src)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert res.returncode == 0, res.stderr
+    run = tmp_path / "elsewhere"
+    run.mkdir()
+    code = (f"import sys; sys.path.insert(0, {str(site)!r}); import nn, nn.cli; "
+            f"assert nn.__file__.startswith({str(site)!r}), nn.__file__; sys.exit(nn.cli.main())")
+    res = subprocess.run([sys.executable, "-P", "-c", code, "demo", "--only", "2,6"], cwd=run,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "== 2a." in res.stdout and len(list((run / "out").glob("*.svg"))) == 3
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_demo_installs_only_chainrule_and_make_test_everything_ci_needs(tmp_path):
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+
+    def planned(target):  # make -n: the commands a fresh clone would run, without running them
+        res = subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        return [line for line in res.stdout.splitlines() if " install " in line]
+
+    assert [line.split(" install ")[1] for line in planned("demo")] == ["-e ."]
+    (test_install,) = planned("test")
+    assert all(extra in test_install for extra in ("test", "lint", "torch"))
