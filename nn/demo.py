@@ -13,9 +13,7 @@ equal weights, vanishing gradients); 5 a short training run; 6 pictures (SVG) in
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from pathlib import Path
 
 from nn import experiments as ex
 from nn import walkthrough as wt
@@ -78,21 +76,18 @@ class Progress:
 
 
 def pictures(out_dir: str) -> list[str]:
-    """Section 6. The drawing code lives in nn/draw.py (another issue); use it when it is there."""
+    """Section 6: the tutorial's pictures and its explorer page, written to ``out_dir``."""
+    from . import draw  # here, not at the top: graphviz is imported only when pictures are asked for
+
     lines = ["", "== 6. Pictures ".ljust(text.WIDTH, "="), ""]
-    # ---- hook for the picture issue: nn.draw.write_tutorial_pictures(out_dir) -> list of paths ----
-    try:
-        draw = importlib.import_module("nn.draw")
-    except ImportError:
-        draw = None
-    write = getattr(draw, "write_tutorial_pictures", None)
-    if write is None:
-        return [*lines, "  Pictures are not available yet (nn.draw.write_tutorial_pictures is missing)."]
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    written = write(out_dir)
-    paths = [str(p) for p in written] if written else []
-    lines.append(f"  Wrote {len(paths)} picture(s) to {out_dir}/:" if paths else f"  Pictures written to {out_dir}/")
-    lines += [f"    {p}" for p in paths]
+    paths = draw.write_tutorial_pictures(out_dir)
+    lines.append(f"  Wrote {len(paths)} files to {out_dir}/:")
+    lines += [f"    {p.name}" for p in paths]
+    explorer = next((p for p in paths if p.suffix == ".html"), None)
+    if explorer:
+        lines.append("  To step through the forward and backward pass (arrow keys step, Home/End jump, space")
+        lines.append("  plays; click a node for its record), open in a browser:")
+        lines.append(f"    {explorer}")
     return lines
 
 

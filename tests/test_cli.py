@@ -41,7 +41,7 @@ def test_demo_runs_the_walkthrough_and_writes_pictures_into_out(tmp_path, monkey
     assert cli.main(["demo", "--only", "1,6"]) == 0
     out = capsys.readouterr().out
     assert "== 1. Forward pass" in out and "== 6. Pictures" in out
-    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".svg"] * 3
+    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".html"] + [".svg"] * 3
 
 
 def test_demo_options_and_errors_are_the_walkthroughs_own(capsys):
