@@ -7,19 +7,22 @@
 
 Sections: 1 forward pass and loss; 2 backward pass and one SGD step, beside the tutorial's printed
 numbers; 3 (within 1-2) where and why they differ; 4 what the tutorial left open (biases, batches,
-equal weights, vanishing gradients); 5 a short training run; 6 pictures (SVG) into --out.
+equal weights, vanishing gradients); 5 a short training run; 6 pictures (SVG) and the step-through
+explorer (HTML) into --out.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
+from autograd.explorer import explore
+from nn import draw, tutorial
 from nn import experiments as ex
 from nn import walkthrough as wt
 from nn import walkthrough_text as text
+from nn.losses import binary_cross_entropy
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
@@ -28,7 +31,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
         description="Work the backpropagation tutorial's 3-3-3-3 network (ReLU, sigmoid, softmax) exactly, "
         "side by side with the numbers the tutorial printed.",
         epilog="Sections: 1 forward, 2 backward + SGD step (3: the comparison marks and reasons are part of 1-2), "
-        "4 the tutorial's open questions, 5 training, 6 pictures.",
+        "4 the tutorial's open questions, 5 training, 6 pictures and the explorer.",
     )
     parser.add_argument("--loss", choices=ex.LOSS_NAMES, default="tutorial",
                         help="'tutorial': its mean binary cross-entropy -(1/3)*sum(y log o + (1-y) log(1-o)) "
@@ -45,7 +48,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     parser.add_argument("--only", default="1,2,4,5,6", metavar="LIST",
                         help="comma-separated sections to print (default 1,2,4,5,6)")
     parser.add_argument("--out", default="out", metavar="DIR",
-                        help="folder for the SVG pictures of section 6 (default out/)")
+                        help="folder for the SVG pictures and the explorer page of section 6 (default out/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar during long training runs")
     args = parser.parse_args(argv)
     try:
@@ -78,22 +81,29 @@ class Progress:
 
 
 def pictures(out_dir: str) -> list[str]:
-    """Section 6. The drawing code lives in nn/draw.py (another issue); use it when it is there."""
-    lines = ["", "== 6. Pictures ".ljust(text.WIDTH, "="), ""]
-    # ---- hook for the picture issue: nn.draw.write_tutorial_pictures(out_dir) -> list of paths ----
-    try:
-        draw = importlib.import_module("nn.draw")
-    except ImportError:
-        draw = None
-    write = getattr(draw, "write_tutorial_pictures", None)
-    if write is None:
-        return [*lines, "  Pictures are not available yet (nn.draw.write_tutorial_pictures is missing)."]
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    written = write(out_dir)
-    paths = [str(p) for p in written] if written else []
-    lines.append(f"  Wrote {len(paths)} picture(s) to {out_dir}/:" if paths else f"  Pictures written to {out_dir}/")
-    lines += [f"    {p}" for p in paths]
-    return lines
+    """Section 6: the SVG pictures (nn.draw) and the step-through explorer page (autograd.explorer)."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [*draw.write_tutorial_pictures(folder), write_explorer(folder / "tutorial_explorer.html")]
+    return [
+        "",
+        "== 6. Pictures ".ljust(text.WIDTH, "="),
+        "",
+        f"  Wrote {len(paths)} files to {out_dir}/:",
+        *[f"    {p}" for p in paths],
+        "  Open tutorial_explorer.html in a browser: the backward pass one chain-rule step at a time",
+        "  (arrow keys or the slider), each step's upstream gradient x local derivative = contribution.",
+    ]
+
+
+def write_explorer(path: Path) -> Path:
+    """The explorer page for the tutorial's network after one backward pass of the tutorial's loss."""
+    model = tutorial.network()
+    loss = binary_cross_entropy(model(tutorial.INPUT), tutorial.TARGET)
+    loss.backward()
+    page = explore(loss, params=model.parameters(), cluster=draw.neuron_clusters(model, loss),
+                   title="the tutorial's 3-3-3-3 network: backpropagation step by step")
+    return page.save_html(path)
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
