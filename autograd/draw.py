@@ -46,7 +46,7 @@ from .value import Value, number, value_list
 
 __all__ = [
     "DEFAULT_MAX_EDGES", "DEFAULT_MAX_NODES", "EDGE_LABELS", "MAX_WIDTH", "MIN_WIDTH", "RANKDIRS",
-    "ZERO_FLOW_COLOR", "FlowScale", "draw_flow", "draw_graph", "escape_field", "escape_label",
+    "ZERO_FLOW_COLOR", "FlowScale", "draw_flow", "draw_graph", "escape_field", "escape_label", "explore",
     "flow_magnitudes", "number_formatter", "op_name", "op_param", "record_label", "save_svg",
 ]
 
@@ -378,3 +378,7 @@ def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool) -> list[s
     if shared and not flow:
         lines.append("edges from a Value that several operations use: one colour per source Value, labels alike")
     return lines
+
+
+# The step-through page draws its graph with draw_graph; it is re-exported here beside the pictures.
+from .explorer import explore  # noqa: E402

@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from autograd.explorer import explore
-from nn import draw, tutorial
 from nn import experiments as ex
 from nn import walkthrough as wt
 from nn import walkthrough_text as text
-from nn.losses import binary_cross_entropy
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
@@ -31,7 +27,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
         description="Work the backpropagation tutorial's 3-3-3-3 network (ReLU, sigmoid, softmax) exactly, "
         "side by side with the numbers the tutorial printed.",
         epilog="Sections: 1 forward, 2 backward + SGD step (3: the comparison marks and reasons are part of 1-2), "
-        "4 the tutorial's open questions, 5 training, 6 pictures and the explorer.",
+        "4 the tutorial's open questions, 5 training, 6 pictures.",
     )
     parser.add_argument("--loss", choices=ex.LOSS_NAMES, default="tutorial",
                         help="'tutorial': its mean binary cross-entropy -(1/3)*sum(y log o + (1-y) log(1-o)) "
@@ -81,29 +77,19 @@ class Progress:
 
 
 def pictures(out_dir: str) -> list[str]:
-    """Section 6: the SVG pictures (nn.draw) and the step-through explorer page (autograd.explorer)."""
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [*draw.write_tutorial_pictures(folder), write_explorer(folder / "tutorial_explorer.html")]
-    return [
-        "",
-        "== 6. Pictures ".ljust(text.WIDTH, "="),
-        "",
-        f"  Wrote {len(paths)} files to {out_dir}/:",
-        *[f"    {p}" for p in paths],
-        "  Open tutorial_explorer.html in a browser: the backward pass one chain-rule step at a time",
-        "  (arrow keys or the slider), each step's upstream gradient x local derivative = contribution.",
-    ]
+    """Section 6: the tutorial's pictures and its explorer page, written to ``out_dir``."""
+    from . import draw  # here, not at the top: graphviz is imported only when pictures are asked for
 
-
-def write_explorer(path: Path) -> Path:
-    """The explorer page for the tutorial's network after one backward pass of the tutorial's loss."""
-    model = tutorial.network()
-    loss = binary_cross_entropy(model(tutorial.INPUT), tutorial.TARGET)
-    loss.backward()
-    page = explore(loss, params=model.parameters(), cluster=draw.neuron_clusters(model, loss),
-                   title="the tutorial's 3-3-3-3 network: backpropagation step by step")
-    return page.save_html(path)
+    lines = ["", "== 6. Pictures ".ljust(text.WIDTH, "="), ""]
+    paths = draw.write_tutorial_pictures(out_dir)
+    lines.append(f"  Wrote {len(paths)} files to {out_dir}/:")
+    lines += [f"    {p.name}" for p in paths]
+    explorer = next((p for p in paths if p.suffix == ".html"), None)
+    if explorer:
+        lines.append("  To step through the forward and backward pass (arrow keys step, Home/End jump, space")
+        lines.append("  plays; click a node for its record), open in a browser:")
+        lines.append(f"    {explorer}")
+    return lines
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd import Value
-from autograd.draw import draw_flow, draw_graph
+from autograd.draw import draw_flow, draw_graph, explore
 from autograd.render import Picture
 
 from . import losses, tutorial
@@ -115,11 +115,11 @@ def draw_clustered_graph(model: MLP | Layer, root: Value, **options: Any) -> Pic
 
 def write_tutorial_pictures(out_dir: str | os.PathLike[str]) -> list[Path]:
     """Build the tutorial's network, run its forward and backward pass (binary cross-entropy against
-    ``nn.tutorial.TARGET``) and write three SVG pictures into ``out_dir`` (created if missing):
+    ``nn.tutorial.TARGET``) and write its pictures into ``out_dir`` (created if missing):
 
-    ``tutorial_graph.svg`` (every scalar Value, grouped per neuron and layer), ``tutorial_flow.svg``
-    (the same graph coloured by the gradient flowing) and ``tutorial_network.svg`` (the network view).
-    Returns their paths.
+    ``tutorial_graph.svg`` (every scalar Value, in layer columns), ``tutorial_flow.svg`` (the same
+    graph coloured by the gradient flowing), ``tutorial_network.svg`` (the network view) and
+    ``tutorial_explorer.html`` (the step-through page, :func:`autograd.draw.explore`). Returns their paths.
     """
     folder = Path(out_dir)
     model, loss = _tutorial_after_backward()
@@ -133,7 +133,9 @@ def write_tutorial_pictures(out_dir: str | os.PathLike[str]) -> list[Path]:
         ),
         ("tutorial_network.svg", draw_network(model, loss, title="the tutorial's 3-3-3-3 network after backward()")),
     ]
-    return [picture.save_svg(folder / name) for name, picture in pictures]
+    written = [picture.save_svg(folder / name) for name, picture in pictures]
+    page = explore(loss, **model_options(model, loss), title="the tutorial's network")
+    return [*written, page.save_html(folder / "tutorial_explorer.html")]
 
 
 def example_pictures() -> dict[str, Picture]:

@@ -292,8 +292,11 @@ def test_clusters_group_each_neuron_inside_its_layer() -> None:
 
 def test_write_tutorial_pictures(tmp_path: Path) -> None:
     paths = write_tutorial_pictures(tmp_path / "pictures")
-    assert [p.name for p in paths] == ["tutorial_graph.svg", "tutorial_flow.svg", "tutorial_network.svg"]
-    graph, flow, network = (parse_svg(p.read_text(encoding="utf-8")) for p in paths)
+    names = ["tutorial_graph.svg", "tutorial_flow.svg", "tutorial_network.svg", "tutorial_explorer.html"]
+    assert [p.name for p in paths] == names
+    page = paths[3].read_text(encoding="utf-8")
+    assert page.count("<svg") >= 1 and "src=" not in page.split("<svg", 1)[0]  # self-contained
+    graph, flow, network = (parse_svg(p.read_text(encoding="utf-8")) for p in paths[:3])
     _, loss = tutorial()
     n_values = len(topological_order(loss))
     for drawn in (graph, flow):
