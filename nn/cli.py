@@ -1,6 +1,6 @@
 """The ``chainrule`` command: one entry point for the walkthrough, exercises and benchmarks.
 
-    chainrule demo [options]       the tutorial walkthrough; pictures into ./out (``chainrule demo --help``)
+    chainrule demo [options]       the tutorial walkthrough; pictures and the explorer into ./out
     chainrule exercise [options]   write a worksheet with a hand derivation to check
     chainrule check FILE           check a filled-in worksheet
     chainrule bench [options]      the benchmarks (from a source checkout)
@@ -67,7 +67,8 @@ def _bench(argv: list[str]) -> int:
 
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
-    "demo": (_demo, "work the tutorial's network exactly, beside its printed numbers; pictures into ./out"),
+    "demo": (_demo, "work the tutorial's network exactly, beside its printed numbers; pictures and the "
+             "step-through explorer into ./out"),
     "exercise": (_from_exercise("main"), "write an exercise: a hand derivation for a learner to check"),
     "check": (_from_exercise("check_main"), "check a filled-in exercise FILE and point at the first mistake"),
     "bench": (_bench, "compare chainrule's speed with micrograd and PyTorch (source checkout only)"),

@@ -7,7 +7,8 @@
 
 Sections: 1 forward pass and loss; 2 backward pass and one SGD step, beside the tutorial's printed
 numbers; 3 (within 1-2) where and why they differ; 4 what the tutorial left open (biases, batches,
-equal weights, vanishing gradients); 5 a short training run; 6 pictures (SVG) into --out.
+equal weights, vanishing gradients); 5 a short training run; 6 pictures (SVG) and the step-through
+explorer (HTML) into --out.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     parser.add_argument("--only", default="1,2,4,5,6", metavar="LIST",
                         help="comma-separated sections to print (default 1,2,4,5,6)")
     parser.add_argument("--out", default="out", metavar="DIR",
-                        help="folder for the SVG pictures of section 6 (default out/)")
+                        help="folder for the SVG pictures and the explorer page of section 6 (default out/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar during long training runs")
     args = parser.parse_args(argv)
     try:

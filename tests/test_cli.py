@@ -41,7 +41,10 @@ def test_demo_runs_the_walkthrough_and_writes_pictures_into_out(tmp_path, monkey
     assert cli.main(["demo", "--only", "1,6"]) == 0
     out = capsys.readouterr().out
     assert "== 1. Forward pass" in out and "== 6. Pictures" in out
-    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".html"] + [".svg"] * 3
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "tutorial_explorer.html", "tutorial_flow.svg", "tutorial_graph.svg", "tutorial_network.svg"]
+    page = (tmp_path / "out" / "tutorial_explorer.html").read_text()
+    assert page.count("<svg") >= 1 and "<script" in page  # one self-contained page
 
 
 def test_demo_options_and_errors_are_the_walkthroughs_own(capsys):
@@ -93,7 +96,7 @@ def test_the_console_script_works_from_outside_the_repo(tmp_path):
     res = subprocess.run([str(script), "demo", "--only", "6"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stderr
-    assert len(list((tmp_path / "out").glob("*.svg"))) == 3
+    assert len(list((tmp_path / "out").glob("*.svg"))) == 3 and (tmp_path / "out" / "tutorial_explorer.html").exists()
     res = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and all(name in res.stdout for name in SUBCOMMANDS)
 
@@ -127,6 +130,8 @@ def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "== 2a." in res.stdout and len(list((run / "out").glob("*.svg"))) == 3
+    # the explorer's script, styles and template came from the installed package data
+    assert "<script" in (run / "out" / "tutorial_explorer.html").read_text()
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
