@@ -226,6 +226,12 @@ class Value:
         """Add d(self)/d(node) to ``node.grad`` for every node of self's graph (see :func:`autograd.backward`)."""
         _engine.backward(self, create_graph=create_graph)
 
+    def _backward(self) -> None:
+        """One chain-rule step by hand, as micrograd's lecture runs it: each input's ``grad`` gets
+        ``local derivative x self.grad`` added (the engine's ``backward()`` does every step)."""
+        for inp, local in zip(self.inputs, self.local_grads):
+            inp.grad += local * self.grad
+
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
         return Value(self.data, self.label)

@@ -198,3 +198,17 @@ def test_grad_uses_recorded_derivatives_and_create_graph_the_current_data() -> N
     assert autograd.grad(y, [x]) == [6.0]
     (d,) = autograd.grad(y, [x], create_graph=True)
     assert d.data == 10.0
+
+
+def test_backward_by_hand_one_step_at_a_time_as_micrograds_lecture() -> None:
+    # o = tanh(x*w + b): the lecture sets o.grad = 1 and calls _backward() node by node.
+    x, w, b = Value(2.0), Value(-3.0), Value(6.8813735870195432)
+    xw = x * w
+    n = xw + b
+    o = n.tanh()
+    o.grad = 1.0
+    for node in (o, n, xw):
+        node._backward()
+    t = math.tanh(2.0 * -3.0 + 6.8813735870195432)
+    assert n.grad == pytest.approx(1 - t * t, rel=1e-15)
+    assert (x.grad, w.grad) == pytest.approx(((1 - t * t) * -3.0, (1 - t * t) * 2.0), rel=1e-15)
