@@ -170,13 +170,14 @@ def _rgb(color: str) -> tuple[int, int, int]:
 
 def test_colour_shows_the_sign_and_width_the_size_on_a_floored_log_scale() -> None:
     scale = DivergingScale.of([0.3, -0.02, 2e-18, 0.0], floor=1e-6)
-    assert (scale.hi, scale.lo, scale.below_floor) == (0.3, 0.02, 1)  # 2e-18 does not stretch the scale
+    # The pictures' range: from the largest down to floor x it; 2e-18 does not stretch the scale.
+    assert (scale.hi, scale.lo, scale.below_floor) == (0.3, 0.3 * 1e-6, 1)
     r, _, b = _rgb(scale.edge_color(0.1))
     assert r > b  # positive: red
     r, _, b = _rgb(scale.edge_color(-0.1))
     assert b > r  # negative: blue
     assert scale.edge_color(0.0) != scale.edge_color(1e-9)
-    assert scale.width(2e-18) == scale.width(0.02) < scale.width(0.1) < scale.width(-0.3)
+    assert scale.width(2e-18) == scale.width(0.3 * 1e-6) < scale.width(0.02) < scale.width(0.1) < scale.width(-0.3)
     assert scale.width(0.1) == scale.width(-0.1)
     note = scale.legend(significant)["note"]
     assert "1e-06 × the largest" in note and "(1 here)" in note

@@ -9,9 +9,10 @@ zero is grey. Colours are worked out here, in Python, and shipped to the page as
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from ..colors import FlowScale
 
 # (faint, deep) ends of each hue: edges need strong colour, node fills must keep black text readable.
 _EDGE = {+1: ((244, 190, 170), (178, 24, 43)), -1: ((180, 210, 235), (33, 102, 172))}
@@ -24,33 +25,32 @@ DEFAULT_FLOOR = 1e-6
 
 @dataclass(frozen=True)
 class DivergingScale:
-    """Log scale of |gradient| from ``lo`` (faintest, thinnest) to ``hi`` (deepest, widest)."""
+    """The pictures' :class:`~autograd.colors.FlowScale` (its log range and position, one
+    implementation), with the page's own colours: edge strokes, and pale fills for node boxes."""
 
-    lo: float
-    hi: float
+    flow: FlowScale
     floor: float
     below_floor: int  # how many of the magnitudes the scale was made from lie under the floor
 
     @classmethod
     def of(cls, values: Iterable[float], floor: float = DEFAULT_FLOOR) -> DivergingScale:
-        """The scale for these gradients: ``hi`` their largest magnitude, ``lo`` the smallest one at
-        or above ``floor * hi``."""
+        """The scale for these gradients: from their largest magnitude down to ``floor`` x it."""
         check_floor(floor)
         mags = [abs(v) for v in values if v != 0.0]
-        if not mags:
-            return cls(1.0, 1.0, float(floor), 0)
-        hi = max(mags)
-        cut = hi * floor
-        kept = [m for m in mags if m >= cut]
-        return cls(min(kept), hi, float(floor), len(mags) - len(kept))
+        flow = FlowScale.of(mags, floor) or FlowScale(1.0, 1.0)
+        return cls(flow, float(floor), sum(1 for m in mags if m < flow.hi * floor))
+
+    @property
+    def lo(self) -> float:
+        return self.flow.lo
+
+    @property
+    def hi(self) -> float:
+        return self.flow.hi
 
     def position(self, value: float) -> float:
         """0.0 (faintest) to 1.0 (deepest) for ``|value|``; below ``lo`` (the floor) counts as 0.0."""
-        m = abs(value)
-        lo, hi = math.log10(self.lo), math.log10(self.hi)
-        if m == 0.0 or hi <= lo:
-            return 1.0 if m != 0.0 else 0.0
-        return min(1.0, max(0.0, (math.log10(m) - lo) / (hi - lo)))
+        return self.flow.position(value)
 
     def edge_color(self, value: float) -> str:
         """Stroke colour of an edge carrying this gradient (grey for zero)."""
