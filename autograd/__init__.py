@@ -8,10 +8,11 @@
 8.0
 """
 
-from .backward import Step, backward, backward_steps, grad, is_grad_enabled, no_grad, topological_order, zero_grad
+from .backward import backward, grad, is_grad_enabled, no_grad, topological_order, zero_grad
 from .check import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .diagnose import diagnose
 from .higher import NewtonStep, hessian, hessian_vector_product, newton_step
+from .steps import Step, backward_steps
 from .value import HookHandle, Value, apply, dot, logsumexp, softmax, sum
 
 __all__ = [

@@ -9,8 +9,10 @@ import pytest
 import autograd
 import nn
 
-MODULES = sorted(
-    f"{package.__name__}.{info.name}" for package in (autograd, nn) for info in pkgutil.iter_modules(package.__path__)
+MODULES = sorted(  # subpackages too (autograd.explorer.page, autograd.diagnose.report, ...)
+    info.name
+    for package in (autograd, nn)
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
 )
 
 

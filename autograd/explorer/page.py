@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..backward import backward_steps
+from ..steps import backward_steps
 from ..value import Value, value_list
 from .code import written_out
 from .record import BOX_DIGITS, DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, check_digits, significant

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from ..backward import Step, backward_steps, topological_order
+from ..backward import topological_order
+from ..steps import Step, backward_steps
 from ..value import Value
 from .code import Code, Span
 from .scale import DEFAULT_FLOOR, DivergingScale
