@@ -1,0 +1,204 @@
+"""A traced step: :func:`trace` and :class:`Replay` (the fast call, the op-by-op path, the checks)."""
+
+from __future__ import annotations
+
+import linecache
+import math
+import weakref
+from collections.abc import Iterable, Sequence
+
+from .. import ops
+from ..backward import accumulate, topological_order
+from ..value import Value, as_float, value_list
+from .codegen import _generate, _GuardFailed
+
+
+class ReplayMismatch(ValueError):
+    """A replay was asked to compute something other than the graph it recorded."""
+
+
+def _leaves(values: Iterable[Value], what: str) -> tuple[Value, ...]:
+    if isinstance(values, Value):
+        raise TypeError(f"trace's {what} takes a list of Values, not one Value; wrap it in [x]")
+    items = tuple(value_list(values, f"trace's {what}"))
+    for v in items:
+        if not v.is_leaf:
+            raise ValueError(
+                f"trace's {what} must be leaves (Values you made, not results of operations); "
+                f"{v!r} was computed by {v.op!r}"
+            )
+    if len({id(v) for v in items}) != len(items):
+        raise ValueError(f"trace's {what} lists the same Value twice")
+    return items
+
+
+def trace(output: Value, params: Iterable[Value], inputs: Iterable[Value] = ()) -> Replay:
+    """Record ``output``'s graph once and return a :class:`Replay` that recomputes it from floats.
+
+    ``params`` are the leaves whose gradients each call returns (in this order); ``inputs`` are
+    leaves read afresh on each call without a gradient (data that changes between steps). Both are
+    read from their current ``.data``. Every other leaf is a constant written into the code.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"trace takes the output Value of a graph, not {type(output).__name__}: {output!r}")
+    if not math.isfinite(output.data):
+        raise ValueError(f"trace needs a finite output, got {output!r}")
+    params = _leaves(params, "params")
+    inputs = _leaves(inputs, "inputs")
+    if {id(v) for v in params} & {id(v) for v in inputs}:
+        raise ValueError("a Value cannot be both a param and an input of a trace")
+    order = topological_order(output)
+    for node in order:
+        if node._hooks:
+            raise ValueError(
+                f"{node!r} has hooks; a replay does not run hooks: remove them (handle.remove()) "
+                "or use backward() for this graph"
+            )
+    return Replay(output, order, params, inputs)
+
+
+class Replay:
+    """A traced step: ``replay()`` returns ``(output, gradients of params)`` computed from floats.
+
+    Built by :func:`trace`. ``source`` is the generated code; ``params`` and ``inputs`` the leaves it
+    reads; ``slow_calls`` counts calls that had to be computed op by op (a guard or a number that
+    failed the checks; see the module docstring).
+    """
+
+    def __init__(
+        self, output: Value, order: list[Value], params: tuple[Value, ...], inputs: tuple[Value, ...]
+    ) -> None:
+        self.params = params
+        self.inputs = inputs
+        self.slow_calls = 0
+        index = {id(node): k for k, node in enumerate(order)}
+        self._n_params = len(params)
+        # The recorded tape, for the op-by-op path and for check(): per node, its op and input indices.
+        self._ops = [node._rule for node in order]
+        self._wiring = [tuple(index[id(i)] for i in node.inputs) for node in order]
+        slot = {id(v): k for k, v in enumerate(params + inputs)}
+        self._slots = [slot.get(id(node), -1) for node in order]
+        self._constants = [node for node in order if node.is_leaf and id(node) not in slot]
+        self._constant_data = [node.data for node in self._constants]
+        self._param_index = [index.get(id(p), -1) for p in params]
+        self.n_nodes = len(order)
+        self.source, self._function = _generate(output, order, params, inputs)
+        # The source stays in linecache (for tracebacks through it) as long as this replay lives:
+        # a loop that retraces would otherwise keep every generated source forever.
+        weakref.finalize(self, linecache.cache.pop, self._function.__code__.co_filename, None)
+
+    def __repr__(self) -> str:
+        return f"Replay({self.n_nodes} nodes, {len(self.params)} params, {len(self.inputs)} inputs)"
+
+    def __call__(self, inputs: Sequence[float] | None = None) -> tuple[float, list[float]]:
+        """Compute the output and d(output)/d(param) for each param from the current numbers.
+
+        ``inputs``, if given, replaces the input leaves' ``.data`` for this call (one float each).
+        """
+        if [c.data for c in self._constants] != self._constant_data:
+            self._constant_changed()
+        params = [p.data for p in self.params]
+        if inputs is None:
+            data = [x.data for x in self.inputs]
+        else:
+            data = [as_float(x, f"the replay's input {k}") for k, x in enumerate(inputs)]
+            if len(data) != len(self.inputs):
+                raise ValueError(f"this replay takes {len(self.inputs)} input numbers, got {len(data)}")
+        try:
+            value, grads = self._function(params, data)
+        except (ArithmeticError, ValueError, _GuardFailed):
+            # Rare: a number out of range or a guard that failed. The op-by-op path computes the
+            # same result the engine would, or raises the engine's own error.
+            self.slow_calls += 1
+            return self._interpret(params, data)
+        return value, list(grads)
+
+    def backward(self, inputs: Sequence[float] | None = None) -> float:
+        """Like ``output.backward()`` for the params: add each gradient to ``param.grad``; return the output.
+
+        (The graph's other nodes are not touched: a replay keeps no Values for them.) As with
+        ``backward()``, all or nothing: a sum that overflows raises and changes no ``.grad``.
+        """
+        value, grads = self(inputs)
+        accumulate(self.params, grads)
+        return value
+
+    def check(self, output: Value, inputs: Iterable[Value] | None = None) -> None:
+        """Raise :class:`ReplayMismatch` unless ``output``'s graph has the traced shape.
+
+        Rebuild the step dynamically (the way it was first built, with the same params and with
+        ``inputs``, by default the traced input leaves) and pass its output: every node must have
+        the same op and wiring, every constant the same value.
+        """
+        inputs = self.inputs if inputs is None else _leaves(inputs, "inputs")
+        if len(inputs) != len(self.inputs):
+            raise ReplayMismatch(f"the trace has {len(self.inputs)} inputs, check got {len(inputs)}")
+        order = topological_order(output)
+        if len(order) != self.n_nodes:
+            raise ReplayMismatch(f"the graph has {len(order)} nodes, the trace recorded {self.n_nodes}")
+        index = {id(node): k for k, node in enumerate(order)}
+        slot = {id(v): k for k, v in enumerate(self.params + tuple(inputs))}
+        constants = iter(self._constant_data)
+        for k, node in enumerate(order):
+            wiring = tuple(index[id(i)] for i in node.inputs)
+            where = f"node {k} of {self.n_nodes} ({node!r})"
+            if node._rule is not self._ops[k] and node._rule != self._ops[k]:
+                recorded = self._ops[k]
+                was = recorded.name if recorded is not None else "a leaf"
+                raise ReplayMismatch(f"{where} is {node.op or 'a leaf'!r}; the trace recorded {was!r} there")
+            if wiring != self._wiring[k]:
+                raise ReplayMismatch(f"{where} takes nodes {wiring}; the trace recorded {self._wiring[k]}")
+            if slot.get(id(node), -1) != self._slots[k]:
+                raise ReplayMismatch(f"{where} is not the param or input the trace recorded there")
+            if node.is_leaf and self._slots[k] < 0 and node.data != next(constants):
+                raise ReplayMismatch(f"{where} is a constant that differs from the traced one")
+
+    # --- the op-by-op path -----------------------------------------------------------------------
+
+    def _constant_changed(self) -> None:
+        for node, old in zip(self._constants, self._constant_data):
+            if node.data != old:
+                raise ReplayMismatch(
+                    f"the constant leaf {node!r} was {old!r} when traced; a replay keeps constants as they "
+                    "were. Pass the leaves that change between calls as trace(..., inputs=[...])"
+                )
+
+    def _interpret(self, params: list[float], data: list[float]) -> tuple[float, list[float]]:
+        """The step computed the way the engine computes it (same rules, same order, same errors)."""
+        slots = params + data
+        constants = iter(self._constant_data)
+        values: list[float] = []
+        locals_: list[tuple[float, ...]] = []
+        for op, wiring, slot in zip(self._ops, self._wiring, self._slots):
+            if op is None:
+                if slot >= 0:
+                    what = (
+                        f"param {slot} ({self.params[slot]!r})"
+                        if slot < self._n_params
+                        else f"input {slot - self._n_params}"
+                    )
+                    values.append(as_float(slots[slot], f"the replay's {what}"))
+                else:
+                    values.append(next(constants))
+                locals_.append(())
+                continue
+            xs = tuple(values[i] for i in wiring)
+            out = op.forward(xs, op.param)
+            values.append(out)
+            locals_.append(ops.local_floats(op, out, xs))
+        grads = [0.0] * len(values)
+        grads[-1] = 1.0
+        for k in range(len(values) - 1, -1, -1):
+            g = grads[k]
+            if g:
+                for i, local in zip(self._wiring[k], locals_[k]):
+                    grads[i] += local * g
+        for k, g in enumerate(grads):
+            if not math.isfinite(g):
+                recorded = self._ops[k]
+                raise ValueError(
+                    f"the gradient reaching node {k} ({recorded.name if recorded is not None else 'a leaf'}) "
+                    f"overflowed to {g}; the graph's derivatives multiply to more than a float holds "
+                    "(scale the inputs or the loss down)"
+                )
+        return values[-1], [grads[k] if k >= 0 else 0.0 for k in self._param_index]
