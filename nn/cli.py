@@ -12,7 +12,6 @@ is the walkthrough's own help. ``main`` returns the exit status instead of exiti
 from __future__ import annotations
 
 import argparse
-import importlib
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -28,25 +27,16 @@ def _demo(argv: list[str]) -> int:
     return demo.main(argv, prog=f"{PROG} demo")
 
 
-def _from_exercise(function: str) -> Callable[[list[str]], int]:
-    """``nn.exercise.<function>(argv)``, imported only when asked for (it is optional)."""
+def _exercise(argv: list[str]) -> int:
+    from . import exercise  # imported when asked for: the other commands do not need it
 
-    def run(argv: list[str]) -> int:
-        try:
-            module = importlib.import_module("nn.exercise")
-        except ModuleNotFoundError as error:
-            if error.name != "nn.exercise":
-                raise  # something nn.exercise needs is missing: that error says what
-            print(f"{PROG}: exercises are not available in this version of chainrule (no nn.exercise module)",
-                  file=sys.stderr)
-            return 1
-        entry = getattr(module, function, None)
-        if entry is None:
-            print(f"{PROG}: nn.exercise has no {function}(); this version cannot run that subcommand", file=sys.stderr)
-            return 1
-        return int(entry(argv) or 0)
+    return exercise.main(argv)
 
-    return run
+
+def _check(argv: list[str]) -> int:
+    from . import exercise
+
+    return exercise.check_main(argv)
 
 
 def benchmarks_folder() -> Path | None:
@@ -69,8 +59,8 @@ def _bench(argv: list[str]) -> int:
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "demo": (_demo, "work the tutorial's network exactly, beside its printed numbers; pictures and the "
              "step-through explorer into ./out"),
-    "exercise": (_from_exercise("main"), "write an exercise: a hand derivation for a learner to check"),
-    "check": (_from_exercise("check_main"), "check a filled-in exercise FILE and point at the first mistake"),
+    "exercise": (_exercise, "write an exercise: a hand derivation for a learner to check"),
+    "check": (_check, "check a filled-in exercise FILE and point at the first mistake"),
     "bench": (_bench, "compare chainrule's speed with micrograd and PyTorch (source checkout only)"),
 }
 

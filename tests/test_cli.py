@@ -54,28 +54,13 @@ def test_demo_options_and_errors_are_the_walkthroughs_own(capsys):
     assert "sections are 1 to 6" in capsys.readouterr().err
 
 
-def test_exercise_and_check_call_nn_exercise(monkeypatch):
-    calls = []
-    fake = types.ModuleType("nn.exercise")
-    fake.main = lambda argv: calls.append(("main", argv)) or 0  # type: ignore[attr-defined]
-    fake.check_main = lambda argv: calls.append(("check", argv)) or 3  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "nn.exercise", fake)
-    assert cli.main(["exercise", "--seed", "4"]) == 0
-    assert cli.main(["check", "sheet.txt"]) == 3
-    assert calls == [("main", ["--seed", "4"]), ("check", ["sheet.txt"])]
-
-
-def test_a_missing_exercise_module_is_said_plainly(monkeypatch, capsys):
-    real = cli.importlib.import_module
-
-    def without_exercise(name, *args):
-        if name == "nn.exercise":
-            raise ModuleNotFoundError("No module named 'nn.exercise'", name="nn.exercise")
-        return real(name, *args)
-
-    monkeypatch.setattr(cli.importlib, "import_module", without_exercise)
-    assert cli.main(["check", "sheet.txt"]) == 1
-    assert "exercises are not available" in capsys.readouterr().err
+def test_exercise_writes_a_worksheet_and_check_grades_its_template(tmp_path, capsys):
+    assert cli.main(["exercise", "--seed", "4", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.toml", "worksheet.md"]
+    capsys.readouterr()
+    assert cli.main(["check", str(tmp_path / "answers.toml")]) == 1  # nothing filled in yet
+    said = capsys.readouterr()
+    assert "no answers filled in yet" in said.out + said.err
 
 
 def test_bench_runs_the_benchmarks_of_a_source_checkout(monkeypatch, capsys):
