@@ -43,6 +43,19 @@ class Op:
         default=None, compare=False, repr=False
     )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a built-in op by name and parameter (its functions are not picklable; the op
+        unpickles as the very same object), so models and graphs can be pickled and copied."""
+        try:
+            if builtin_op(self.name, self.param) is self:
+                return (builtin_op, (self.name, self.param))
+        except KeyError:
+            pass
+        raise TypeError(
+            f"the op {self.name!r} is not one of chainrule's built-in ops, so it cannot be pickled; "
+            "pickle graphs of built-in ops only, or save a model's weights with nn.save"
+        )
+
 
 # --- the math namespace for floats ---------------------------------------------------------------
 
@@ -377,3 +390,22 @@ def op_dot(n: int) -> Op:
 def op_softmax(a: int) -> Op:
     """The op giving component ``a`` of the softmax of all its inputs."""
     return Op("softmax", _softmax_component, _softmax_local, a)
+
+
+def builtin_op(name: str, param: Any = None) -> Op:
+    """The built-in op of this name and parameter (``KeyError`` if there is none): how a pickled
+    op comes back as the very object the engine uses."""
+    if name == "dot":
+        return op_dot(param)
+    if name == "softmax":
+        return op_softmax(param)
+    if name.startswith("**") and param is not None:
+        return op_pow_const(param)
+    return _BY_NAME[name]
+
+
+_BY_NAME = {
+    op.name: op
+    for op in (OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_ABS, OP_POW, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID,
+               OP_RELU, OP_SUM, OP_LOGSUMEXP)
+}

@@ -152,3 +152,24 @@ def test_operations_do_not_mutate_their_inputs() -> None:
     (a**b).tanh()
     (a * b).relu()
     assert (a.data, a.grad, a.label, a.inputs, b.data, b.grad) == (1.5, 0.25, "a", (), -0.5, 0.75)
+
+
+def test_models_and_graphs_of_built_in_ops_pickle_and_a_custom_op_says_why_not() -> None:
+    import pickle
+
+    import autograd
+    import nn
+    from autograd.ops import Op
+
+    model = nn.tutorial.network()
+    copy = pickle.loads(pickle.dumps(model))
+    assert [o.data for o in copy(nn.tutorial.INPUT)] == [o.data for o in model(nn.tutorial.INPUT)]
+    x = Value(0.5, "x")
+    y = autograd.softmax([x * 2.0, x.tanh(), x**3])[0]
+    y2 = pickle.loads(pickle.dumps(y))
+    assert [n._rule for n in autograd.topological_order(y2)] == [n._rule for n in autograd.topological_order(y)]
+    (x2,) = (n for n in autograd.topological_order(y2) if n.label == "x")
+    assert autograd.grad(y2, [x2]) == autograd.grad(y, [x])  # the same ops, the very same objects
+    square = Op("square", lambda xs, p: xs[0] * xs[0], lambda m, out, xs, p: (2.0 * xs[0],))
+    with pytest.raises(TypeError, match="'square' is not one of chainrule's built-in ops"):
+        pickle.dumps(autograd.apply(square, x))
