@@ -1,5 +1,6 @@
 """How pictures write numbers and colour gradients: one implementation for every view.
 
+* :func:`significant` — a number with significant digits, for tables and panels.
 * :func:`number_formatter` — significant digits: ``2.0000`` for ordinary numbers, ``0.0003124`` or
   ``2e-18`` where a fixed format would print ``0.0000``; never ``-0.0000``.
 * :class:`FlowScale` — a diverging scale for signed gradients: red for positive, blue for negative,
@@ -99,6 +100,16 @@ class FlowScale:
             f"  log scale from {fmt(self.lo)} to {fmt(self.hi)}; a magnitude below {FLOOR:g} x the largest "
             f"is drawn like {fmt(self.lo)}"
         )
+
+
+def significant(x: float, digits: int = 7) -> str:
+    """``x`` with ``digits`` significant digits (``0.05161977``, ``1.5e-18``), never ``-0``: how the
+    explorer's panels, the walkthrough's tables and diagnose's reports write a number.
+
+    >>> significant(0.051619771234), significant(-0.0), significant(2e-18, 4)
+    ('0.05161977', '0', '2e-18')
+    """
+    return format(x + 0.0, f".{digits}g")  # + 0.0 turns -0.0 into 0.0
 
 
 def number_formatter(

@@ -12,6 +12,7 @@ import math
 import textwrap
 from collections.abc import Sequence
 
+from autograd.colors import significant as fmt  # ours: 7 digits, more than the tutorial prints
 from autograd.diagnose import CAUSES
 
 from . import tutorial
@@ -21,11 +22,6 @@ from .walkthrough import MARKS, Quantity, Section, Walkthrough
 WIDTH = 100
 _LEFT = 34
 _CELL = 16
-
-
-def fmt(v: float) -> str:
-    """Our numbers: 7 significant digits (more than the tutorial ever prints)."""
-    return f"{v + 0.0:.7g}"  # + 0.0 turns -0.0 into 0.0
 
 
 def legend() -> list[str]:

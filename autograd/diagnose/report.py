@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..colors import significant as fmt  # 7 significant digits, never -0
+
 Verdict = Literal["agrees", "rounding", "wrong"]
 Kind = Literal["data", "grad", "local", "term", "update"]
 
@@ -39,11 +41,6 @@ def explain(cause: str) -> str:
         return CAUSES[cause]
     except KeyError:
         raise KeyError(f"no cause {cause!r}; the causes are: {', '.join(CAUSES)}") from None
-
-
-def fmt(x: float) -> str:
-    """7 significant digits, never ``-0``."""
-    return f"{x + 0.0:.7g}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from ..value import Value
 from .claims import Claim
 from .derivation import Graph
-from .report import CAUSES, Entry, Verdict
+from .report import CAUSES, Entry, Verdict, fmt
 from .search import Search, flags_causes, ordered
 
 
@@ -115,7 +115,7 @@ def entry(c: Claim, search: Search, claims: list[Claim]) -> Entry:
     if best is not None and not best.mutations and not best.flags & 1:
         cause = "truncated" if best.context == "exact" and p.truncates(c.exact) else "rounded-input"
         if cause == "truncated":
-            details[cause] = f"{c.exact:.7g} cut to {p.text}"
+            details[cause] = f"{fmt(c.exact)} cut to {p.text}"
         return make("rounding", (cause,), details=details)
     if best is not None:
         names = [m.cause for m in best.mutations]
@@ -146,5 +146,5 @@ def entry(c: Claim, search: Search, claims: list[Claim]) -> Entry:
         causes = ordered([m.cause for m in changed], CAUSES) + flags_causes(ctx_flags, context) + ["unexplained"]
     else:
         causes = ["slip", *flags_causes(flags & 1, "carried")]
-        details["slip"] = f"{c.name} = {p.text} where its own numbers give {expected:.7g}"
+        details["slip"] = f"{c.name} = {p.text} where its own numbers give {fmt(expected)}"
     return make("wrong", causes, details=details, expected=expected)

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from ..backward import topological_order
+from ..colors import significant
 from ..steps import Step, backward_steps
 from ..value import Value
 from .code import Code, Span
@@ -21,11 +22,6 @@ from .scale import DEFAULT_FLOOR, DivergingScale
 
 DEFAULT_DIGITS = 7
 BOX_DIGITS = 4
-
-
-def significant(x: float, digits: int = DEFAULT_DIGITS) -> str:
-    """``x`` with ``digits`` significant digits: ``0.05161977``, ``1.5e-18``; never ``-0``."""
-    return format(x + 0.0, f".{digits}g")  # + 0.0 turns -0.0 into 0.0
 
 
 def node_name(v: Value, index: int) -> str:
