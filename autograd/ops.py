@@ -69,9 +69,7 @@ def softmax_floats(xs: Sequence[float]) -> tuple[float, ...]:
     seen, probs = _last_softmax
     if seen == xs:
         return probs
-    if not math.isfinite(builtins.sum(xs)):  # an overflowing sum of finite inputs is fine
-        for x in xs:
-            _finite_input("softmax", x)
+    _finite_inputs("softmax", xs)
     top = max(xs)
     exps = [math.exp(x - top) for x in xs]
     total = builtins.sum(exps)
@@ -116,6 +114,14 @@ def _finite_input(name: str, x: float) -> float:
     if isfinite(x):
         return x
     raise ValueError(f"{name}({x!r}): the input is not finite; chainrule keeps every number finite")
+
+
+def _finite_inputs(name: str, xs: Sequence[float]) -> None:
+    """Raise unless every input is finite: one C-level sum decides (it is finite exactly when all are,
+    but for a sum of finite numbers that overflows, which then costs the look at each)."""
+    if not isfinite(builtins.sum(xs)):
+        for x in xs:
+            _finite_input(name, x)
 
 
 isfinite = math.isfinite
@@ -168,7 +174,8 @@ def _neg(xs: tuple[float, ...], p: Any) -> float:
 
 
 def _abs(xs: tuple[float, ...], p: Any) -> float:
-    return abs(_finite_input("abs", xs[0]))
+    x = xs[0]
+    return abs(x) if isfinite(x) else _finite_input("abs", x)
 
 
 def _pow_const(xs: tuple[float, ...], n: float) -> float:
@@ -315,8 +322,7 @@ def _softmax_local(m: Any, out: Any, xs: Sequence[Any], a: int) -> tuple[Any, ..
 
 
 def _logsumexp(xs: tuple[float, ...], p: Any) -> float:
-    for x in xs:
-        _finite_input("logsumexp", x)
+    _finite_inputs("logsumexp", xs)
     top = max(xs)
     return top + math.log(builtins.sum(math.exp(x - top) for x in xs))
 

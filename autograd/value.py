@@ -92,7 +92,8 @@ class Value:
     """
 
     # "__dict__" lets code written for micrograd's family attach attributes (an optimiser's moments,
-    # a drawing colour); the dict itself is made only when first used, so a node pays 8 bytes.
+    # a drawing colour); the dict itself is made only when first used. The pointer to it costs a
+    # node 16 bytes on CPython 3.11, half of that paid back by keeping hooks there (below).
     # Hooks are rare, so they live in the instance dict of the few Values that have them (made on
     # first use), not in a slot every node would pay for; the class attribute is everyone else's None.
     __slots__ = ("data", "grad", "inputs", "local_grads", "label", "_rule", "__dict__", "__weakref__")
