@@ -128,8 +128,7 @@ def _sweep_into_grads(output: Value, order: list[Value], operations: list[Value]
                     for inp, local in zip(inputs, node.local_grads):
                         inp.grad += local * g
         fresh = [node.grad for node in order]
-        if not math.isfinite(sum(fresh)):
-            _check_finite(order, fresh, "the gradient reaching")
+        _check_finite(order, fresh, "the gradient reaching")
     except BaseException:
         _restore(order, saved)
         raise
@@ -146,8 +145,7 @@ def _add_to_grads(nodes: list[Value], fresh: list[Any]) -> None:
         for old, g in zip([node.grad for node in nodes], fresh)
     ]
     numbers = [_value.number(t) for t in totals]
-    if not math.isfinite(sum(numbers)):
-        _check_finite(nodes, numbers, "the sum in .grad of")
+    _check_finite(nodes, numbers, "the sum in .grad of")
     for node, total in zip(nodes, totals):
         node.grad = total
 
@@ -189,8 +187,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
         by_node = dict(zip(order, _value_gradients(output, order)))
     else:
         by_node = _float_gradients(output, order, operations)
-        if not math.isfinite(sum(by_node.values())):
-            _check_finite(list(by_node), list(by_node.values()), "the gradient reaching")
+        _check_finite(by_node, by_node.values(), "the gradient reaching")
     found = [by_node.get(x, 0.0) for x in inputs]
     if create_graph:
         # A float here is a structural zero (or a hook's number): make it a constant Value.
@@ -267,10 +264,14 @@ def _float_gradients(output: Value, order: list[Value], operations: list[Value])
     return acc
 
 
-def _check_finite(nodes: list[Value], grads: list[Any], what: str) -> None:
-    """Raise naming the first node whose number is not finite (called once a sum showed one is)."""
+def _check_finite(nodes: Iterable[Value], grads: Iterable[float], what: str) -> None:
+    """Raise naming the first node whose number is not finite: ``{what} <node> overflowed``."""
+    # One C-level sum finds out whether anything is inf or NaN (either makes the sum so); only then
+    # look for the node to name. A finite sum that overflows just costs the slow look.
+    if math.isfinite(sum(grads)):
+        return
     for node, g in zip(nodes, grads):
-        if isinstance(g, float) and not math.isfinite(g):
+        if not math.isfinite(g):
             raise ValueError(
                 f"{what} {node!r} overflowed to {g}; the graph's derivatives multiply to more than a "
                 "float holds (scale the inputs or the loss down); no .grad was changed"
