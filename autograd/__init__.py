@@ -8,12 +8,12 @@
 8.0
 """
 
-from .backward import backward, grad, is_grad_enabled, no_grad, topological_order, zero_grad
 from .check import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
-from .diagnose import diagnose
 from .higher import NewtonStep, hessian, hessian_vector_product, newton_step
 from .steps import Step, backward_steps
-from .value import HookHandle, Value, apply, dot, logsumexp, softmax, sum
+from .sweep import backward, grad, is_grad_enabled, no_grad, topological_order, zero_grad
+from .value import HookHandle, Value, apply, dot, logsumexp, softmax
+from .value import sum as sum  # autograd.sum, used qualified: not in __all__, where it would replace the builtin
 
 __all__ = [
     "GradcheckError",
@@ -25,7 +25,6 @@ __all__ = [
     "apply",
     "backward",
     "backward_steps",
-    "diagnose",
     "dot",
     "grad",
     "gradcheck",
@@ -37,7 +36,6 @@ __all__ = [
     "newton_step",
     "no_grad",
     "softmax",
-    "sum",
     "topological_order",
     "zero_grad",
 ]

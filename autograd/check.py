@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .backward import grad
+from .sweep import grad
 from .value import Value, as_float
 
 __all__ = ["GradcheckError", "GradcheckReport", "Derivative", "gradcheck", "gradgradcheck"]

@@ -37,11 +37,11 @@ from typing import Any
 
 import graphviz
 
-from .backward import topological_order
 from .colors import MAX_WIDTH, MIN_WIDTH, ZERO_FLOW_COLOR, FlowScale, number_formatter
 from .labels import edge_label, escape_field, escape_label, placed_label, record_label
 from .layout import Body, Selection, emit_clusters, emit_columns, select
 from .render import Picture
+from .sweep import topological_order
 from .value import Value, number, value_list
 
 __all__ = [

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .backward import grad
+from .sweep import grad
 from .value import Value, as_float, dot
 
 __all__ = ["NewtonStep", "hessian", "hessian_vector_product", "newton_step", "solve"]

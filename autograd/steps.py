@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from .backward import _checked_order
+from .sweep import _checked_order
 from .value import Value
 
 

@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 # backward.py imports this module too; the package imports backward.py first, so here it is a
 # module still being loaded, used only once Value.backward is called (a module-level name: an
 # import statement inside the method would cost ~0.4 µs per call).
-import autograd.backward as _engine
+import autograd.sweep as _engine
 
 from . import ops
 from .ops import Op

@@ -173,11 +173,11 @@ def memory_rows(s: Settings, rows: list[Row]) -> None:
 
 def show_code() -> None:
     """Print the tutorial network's replay: its backward pass, written out."""
-    import nn
+    import nn.lesson
     from autograd import replay
 
-    net = nn.tutorial.network()
-    loss = nn.cross_entropy(net(list(nn.tutorial.INPUT)), nn.tutorial.TARGET)
+    net = nn.lesson.tutorial.network()
+    loss = nn.cross_entropy(net(list(nn.lesson.tutorial.INPUT)), nn.lesson.tutorial.TARGET)
     print(replay.trace(loss, net.parameters()).source)
 
 

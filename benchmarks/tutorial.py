@@ -11,19 +11,19 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import nn
+import nn.lesson
 from autograd import replay
 
 from .harness import Skipped
 
 Matrix = list[list[float]]
-LR = nn.tutorial.LEARNING_RATE
-X = list(nn.tutorial.INPUT)
-Y = list(nn.tutorial.TARGET)
+LR = nn.lesson.tutorial.LEARNING_RATE
+X = list(nn.lesson.tutorial.INPUT)
+Y = list(nn.lesson.tutorial.TARGET)
 
 
 def _weights() -> list[tuple[Matrix, list[float]]]:
-    t = nn.tutorial
+    t = nn.lesson.tutorial
     return [([list(r) for r in W], [t.BIAS] * 3) for W in (t.W_IJ, t.W_JK, t.W_KL)]
 
 
@@ -101,12 +101,12 @@ class Torch:
 
 
 class Chainrule:
-    """chainrule's dynamic graph: nn.tutorial.network(), nn.cross_entropy, backward(), nn.SGD."""
+    """chainrule's dynamic graph: nn.lesson.tutorial.network(), nn.cross_entropy, backward(), nn.SGD."""
 
     name = "chainrule"
 
     def __init__(self) -> None:
-        self.net = nn.tutorial.network()
+        self.net = nn.lesson.tutorial.network()
         self.opt = nn.SGD(self.net.parameters(), lr=LR)
 
     def step(self) -> float:
@@ -123,7 +123,7 @@ class ChainruleReplay:
     name = "chainrule replay"
 
     def __init__(self) -> None:
-        self.net = nn.tutorial.network()
+        self.net = nn.lesson.tutorial.network()
         self.params = self.net.parameters()
         self.replay = replay.trace(nn.cross_entropy(self.net(X), Y), self.params)
 

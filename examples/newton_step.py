@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import autograd
-import nn
+import nn.lesson
 from autograd import Value
 
 DAMPINGS = (1e-6, 0.1, 1.0)
@@ -45,20 +45,20 @@ class Comparison:
 
 def tutorial_loss(model: nn.MLP) -> Value:
     """The tutorial's loss of ``model`` on its one example."""
-    return nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+    return nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
 
 
-def compare_steps(dampings: Sequence[float] = DAMPINGS, lr: float = nn.tutorial.LEARNING_RATE) -> Comparison:
+def compare_steps(dampings: Sequence[float] = DAMPINGS, lr: float = nn.lesson.tutorial.LEARNING_RATE) -> Comparison:
     """From the tutorial's starting point, one SGD step (learning rate ``lr``) and one Newton step per
     damping, each on the last layer's biases only; every step starts from a fresh copy of the network."""
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     biases = [neuron.b for neuron in model.layers[-1].neurons]
     start = tutorial_loss(model).data
     first = autograd.newton_step(lambda *_: tutorial_loss(model), biases, damping=dampings[0])
     g, H = first.gradient, first.hessian
 
     def taken(name: str, delta: list[float]) -> Step:
-        fresh = nn.tutorial.network()
+        fresh = nn.lesson.tutorial.network()
         for neuron, d in zip(fresh.layers[-1].neurons, delta):
             neuron.b.data += d
         Hd = [sum(h * d for h, d in zip(row, delta)) for row in H]

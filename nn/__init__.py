@@ -1,15 +1,15 @@
-"""chainrule's neural-network layer on top of the engine: modules, losses, optimisers, the tutorial.
+"""chainrule's neural-network layer on top of the engine: modules, losses, optimisers, save/load.
 
->>> import nn
->>> model = nn.tutorial.network()
->>> out = model(nn.tutorial.INPUT)
->>> loss = nn.binary_cross_entropy(out, nn.tutorial.TARGET)
+>>> import nn.lesson
+>>> model = nn.lesson.tutorial.network()
+>>> out = model(nn.lesson.tutorial.INPUT)
+>>> loss = nn.binary_cross_entropy(out, nn.lesson.tutorial.TARGET)
 >>> loss.backward()
 >>> round(model.layers[2].neurons[0].w[0].grad, 6)     # dE/dW_kl[0][0]
 -0.3419
 """
 
-from . import functional, init, io, losses, optim, tutorial
+from . import functional, init, io, losses, optim
 from .functional import ACTIVATIONS, log_softmax, softmax
 from .io import load, save
 from .losses import batch_mean, binary_cross_entropy, cross_entropy, cross_entropy_with_logits, mse
@@ -42,5 +42,4 @@ __all__ = [
     "save",
     "softmax",
     "to_torch",
-    "tutorial",
 ]

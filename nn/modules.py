@@ -124,7 +124,7 @@ class Layer(Module):
     Parameters are labelled with the tutorial's index names, e.g. ``W_jk[2][1]`` and ``b_k[1]``
     for ``names=("j", "k")``. With ``node_names=("h1_in", "h1_out")`` the forward pass also labels
     the nodes it makes (``h1_in[0]``, ...), which the walkthrough and pictures use. ``labels`` writes
-    the labels otherwise, e.g. 1-based as the tutorial does (``W_j3k2``, see ``nn.tutorial``).
+    the labels otherwise, e.g. 1-based as the tutorial does (``W_j3k2``, see ``nn.lesson.tutorial``).
     """
 
     def __init__(

@@ -8,9 +8,9 @@ is coloured by the sign and size of the weight's gradient (:class:`autograd.colo
 same scale as the flow view). Edges into the loss carry dE/d(out) on the same scale. A softmax
 layer gets a column of its outputs, each joined to every weighted input (the coupling).
 
->>> import nn
->>> model = nn.tutorial.network()
->>> loss = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+>>> import nn.lesson
+>>> model = nn.lesson.tutorial.network()
+>>> loss = nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
 >>> loss.backward()
 >>> view = draw_network(model, loss)
 >>> view.source.count(":w")         # one edge per weight, each into its weight's row

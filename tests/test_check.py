@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from strategies import OP_NAMES, OPS, op_args
 
 import autograd
-import nn
+import nn.lesson
 from autograd import GradcheckError, GradcheckReport, Value, gradcheck, gradgradcheck
 from autograd.ops import Op
 
@@ -257,13 +257,13 @@ def test_gradcheck_mlp_loss_wrt_every_parameter(activations: list[str]) -> None:
 
 
 def test_gradcheck_the_tutorial_network() -> None:
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     params = model.parameters()
     originals = [p.data for p in params]
 
     def fn(*vs: Value) -> Value:
         _load_model(model, vs)
-        return nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+        return nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
 
     report = gradcheck(fn, params)
     assert report.ok and len(report.derivatives) == 36

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nn import cli
+from nn.lesson import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBCOMMANDS = ("demo", "exercise", "check", "bench")
@@ -108,8 +108,8 @@ def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
     assert res.returncode == 0, res.stderr
     run = tmp_path / "elsewhere"
     run.mkdir()
-    code = (f"import sys; sys.path.insert(0, {str(site)!r}); import nn, nn.cli; "
-            f"assert nn.__file__.startswith({str(site)!r}), nn.__file__; sys.exit(nn.cli.main())")
+    code = (f"import sys; sys.path.insert(0, {str(site)!r}); import nn.lesson, nn.lesson.cli; "
+            f"assert nn.__file__.startswith({str(site)!r}), nn.__file__; sys.exit(nn.lesson.cli.main())")
     res = subprocess.run([sys.executable, "-P", "-c", code, "demo", "--only", "2,6"], cwd=run,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr

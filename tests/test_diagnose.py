@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
-import nn
-from autograd import Value, diagnose
-from autograd.diagnose import CAUSES
+import nn.lesson
+from autograd import Value
+from autograd.diagnose import CAUSES, diagnose
 
 # --- the hand derivation ----------------------------------------------------------------------------
 
@@ -310,8 +310,8 @@ def test_transposed_matrix_entry():
 def test_transposed_in_the_tutorials_1_based_names():
     # dE/dW_k2l1 = -0.3424984 (test_tutorial checks it against the closed-form derivation); written
     # where dE/dW_k1l2 (0.08332074) was asked for, it is the transposed entry.
-    model = nn.tutorial.network()
-    E = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+    model = nn.lesson.tutorial.network()
+    E = nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
     report = diagnose(E, grads={"W_k1l2": "-0.3424984", "W_k1l1": "-0.3418996"})
     assert report["dout/dW_k1l2"].causes == ("transposed",) and report["dout/dW_k1l1"].verdict == "agrees"
 
@@ -319,7 +319,7 @@ def test_transposed_in_the_tutorials_1_based_names():
 def test_three_mistakes_at_once_are_named_together():
     # The tutorial's recipe for dE/dW_kl worked with exact numbers in plain floats: the sign of the
     # (1-y) term lost, the 1/n dropped and only the diagonal of softmax's Jacobian kept.
-    T = nn.tutorial
+    T = nn.lesson.tutorial
     net = Net([list(map(list, W)) for W in (T.W_IJ, T.W_JK, T.W_KL)], [[1.0] * 3] * 3,
               ["relu", "sigmoid", "softmax"], list(T.INPUT), list(T.TARGET), "bce")
     exact = derive(net, digits=17)
@@ -360,8 +360,8 @@ def test_the_report_prints_a_summary_and_a_table_in_100_columns():
 
 def test_claims_outside_an_ops_domain_are_judged_not_crashed_on():
     # Carried forward, O_out2 = 1.5 makes the loss's log(1 - O_out2) undefined, and O_out1 = 0 its log(O_out1).
-    model = nn.tutorial.network()
-    E = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+    model = nn.lesson.tutorial.network()
+    E = nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
     report = diagnose(E, data={"O_out2": "1.5", "O_out1": "0"}, grads={"O_out2": "0.4664", "O_out3": "0.6890"})
     assert [e.verdict for e in report] == ["wrong", "wrong", "agrees", "agrees"]
 
@@ -389,12 +389,12 @@ def test_bad_input_is_refused_by_name():
 
 @pytest.fixture(scope="module")
 def tutorial_report():
-    model = nn.tutorial.network()
-    E = nn.binary_cross_entropy(model([Value(v, f"i{k + 1}") for k, v in enumerate(nn.tutorial.INPUT)]),
-                                nn.tutorial.TARGET)
+    model = nn.lesson.tutorial.network()
+    E = nn.binary_cross_entropy(model([Value(v, f"i{k + 1}") for k, v in enumerate(nn.lesson.tutorial.INPUT)]),
+                                nn.lesson.tutorial.TARGET)
     E.label = "E"
     started = time.perf_counter()
-    report = diagnose(E, **nn.tutorial.claims(), lr=nn.tutorial.LEARNING_RATE)
+    report = diagnose(E, **nn.lesson.tutorial.claims(), lr=nn.lesson.tutorial.LEARNING_RATE)
     report.seconds = time.perf_counter() - started
     return report
 

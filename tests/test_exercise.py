@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from test_tutorial import reference
 
-from nn import exercise, tutorial
-from nn.exercise import Exercise, check_main, main
+from nn.lesson import exercise, tutorial
+from nn.lesson.exercise import Exercise, check_main, main
 
 NODES = ("h1_in", "h1_out", "h2_in", "h2_out", "O_in", "O_out")
 MATRICES = ("W_ij", "W_jk", "W_kl")
@@ -146,9 +146,9 @@ def test_the_module_runs_as_a_program(tmp_path):
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    res = subprocess.run([sys.executable, "-m", "nn.exercise", "--seed", "2", "--out", str(tmp_path)],
+    res = subprocess.run([sys.executable, "-m", "nn.lesson.exercise", "--seed", "2", "--out", str(tmp_path)],
                          cwd=root, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and (tmp_path / "worksheet.md").exists()
-    res = subprocess.run([sys.executable, "-m", "nn.exercise", "check", str(tmp_path / "answers.toml")],
+    res = subprocess.run([sys.executable, "-m", "nn.lesson.exercise", "check", str(tmp_path / "answers.toml")],
                          cwd=root, capture_output=True, text=True, timeout=60)
     assert res.returncode == 1 and "no answers filled in" in res.stdout

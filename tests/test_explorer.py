@@ -22,8 +22,9 @@ from autograd.explorer.scale import DivergingScale
 
 def tutorial_loss() -> tuple[Value, dict[str, Any]]:
     """The tutorial's loss, and the options that lay its graph out as the network is built."""
-    from nn import losses, tutorial
+    from nn import losses
     from nn.draw import model_options
+    from nn.lesson import tutorial
 
     net = tutorial.network()
     loss = losses.binary_cross_entropy(net(tutorial.INPUT), tutorial.TARGET)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from strategies import Dag, LeftDomain, dags
 
 import autograd
-import nn
+import nn.lesson
 from autograd import Value, grad
 
 reals = st.floats(-4.0, 4.0, allow_nan=False)
@@ -349,11 +349,11 @@ def test_higher_helpers_reject_bad_input() -> None:
 
 
 def _tutorial() -> tuple[nn.MLP, list[Value], Callable[..., Value]]:
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     params = [n.b for n in model.layers[-1].neurons] + [p for n in model.layers[-1].neurons for p in n.w]
 
     def loss(*_: Value) -> Value:
-        return nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+        return nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
 
     return model, params, loss
 
@@ -425,7 +425,7 @@ def test_tutorial_newton_step_beats_the_sgd_step() -> None:
         b.data += d
     newton = loss().data
     for b, d, g in zip(biases, step.delta, step.gradient):
-        b.data += -d - nn.tutorial.LEARNING_RATE * g
+        b.data += -d - nn.lesson.tutorial.LEARNING_RATE * g
     sgd = loss().data
     assert newton < sgd < before
 
@@ -434,7 +434,7 @@ def test_the_newton_example_runs_and_its_numbers_hold() -> None:
     example = runpy.run_path(str(Path(__file__).resolve().parent.parent / "examples" / "newton_step.py"))
     c = example["compare_steps"]()
     sgd, *newtons = c.steps
-    assert sgd.delta == [-nn.tutorial.LEARNING_RATE * g for g in c.gradient]
+    assert sgd.delta == [-nn.lesson.tutorial.LEARNING_RATE * g for g in c.gradient]
     assert all(s.loss_after < sgd.loss_after < c.loss for s in newtons)
     _, params, loss = _tutorial()
     assert c.gradient == pytest.approx(grad(loss(), params[:3]), rel=1e-14, abs=1e-16)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nn
+import nn.lesson
 from autograd import Value
 from nn import io as nnio
 
@@ -173,11 +173,11 @@ def test_save_load_round_trips_to_the_same_bits(tmp_path_factory, weights):
 
 
 def test_the_tutorial_network_round_trips_with_its_labels(tmp_path):
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     nn.save(model, tmp_path / "tutorial.json")
     copy = nn.load(tmp_path / "tutorial.json")
     assert [p.label for p in copy.parameters()] == [p.label for p in model.parameters()]
-    out, original = copy(nn.tutorial.INPUT), model(nn.tutorial.INPUT)
+    out, original = copy(nn.lesson.tutorial.INPUT), model(nn.lesson.tutorial.INPUT)
     assert [o.label for o in out] == [o.label for o in original] and all(o.label for o in out)
     assert [o.data for o in out] == [o.data for o in original]
     doc = json.loads((tmp_path / "tutorial.json").read_text())

@@ -13,21 +13,20 @@ import pytest
 from test_draw import Drawn, parse_svg, rendered
 
 import autograd
-import nn
+import nn.lesson
 from autograd import Value, topological_order
 from autograd.draw import draw_graph
 from nn.draw import (
     draw_clustered_graph,
     draw_network,
-    example_pictures,
     find_forward,
     layer_names,
     model_options,
     neuron_clusters,
-    write_tutorial_pictures,
 )
+from nn.lesson.pictures import example_pictures, write_tutorial_pictures
 
-W = (nn.tutorial.W_IJ, nn.tutorial.W_JK, nn.tutorial.W_KL)
+W = (nn.lesson.tutorial.W_IJ, nn.lesson.tutorial.W_JK, nn.lesson.tutorial.W_KL)
 ACTS = ("relu", "sigmoid", "softmax")
 NAMES = ("h1", "h2", "out")
 Bumps = dict[tuple[int, str, int], float]
@@ -43,7 +42,7 @@ def forward(
 
     ``bump[(layer, "z" or "a", j)]`` is added to that node, to take derivatives by differences."""
     bump = bump or {}
-    h = list(nn.tutorial.INPUT)
+    h = list(nn.lesson.tutorial.INPUT)
     steps = []
     for k, (Wk, bk) in enumerate(zip(weights, biases)):
         z = [sum(h[i] * Wk[i][j] for i in range(len(h))) + bk[j] + bump.get((k, "z", j), 0.0) for j in range(3)]
@@ -58,7 +57,7 @@ def forward(
         a = [v + bump.get((k, "a", j), 0.0) for j, v in enumerate(a)]
         steps.append((z, a))
         h = a
-    y = nn.tutorial.TARGET
+    y = nn.lesson.tutorial.TARGET
     loss = -sum(t * math.log(o) + (1 - t) * math.log(1 - o) for t, o in zip(y, h)) / 3
     return steps, loss
 
@@ -85,8 +84,8 @@ def d_node(k: int, kind: str, j: int) -> float:
 
 
 def tutorial() -> tuple[nn.MLP, Value]:
-    model = nn.tutorial.network()
-    loss = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+    model = nn.lesson.tutorial.network()
+    loss = nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
     loss.label = "E"
     loss.backward()
     return model, loss
@@ -131,7 +130,7 @@ def test_network_view_of_the_tutorial() -> None:
     title_of = {title: first for first, title in box.items()}
 
     # Inputs: value and gradient.
-    for i, x in enumerate(nn.tutorial.INPUT):
+    for i, x in enumerate(nn.lesson.tutorial.INPUT):
         (value, grad) = named_rows(drawn.nodes[box[f"x[{i}]"]])["data"]
         assert value == pytest.approx(x, abs=1e-9)
         assert grad is not None
@@ -224,8 +223,8 @@ def test_network_view_options_and_without_a_graph() -> None:
 
 
 def test_network_view_before_backward_says_so() -> None:
-    model = nn.tutorial.network()
-    out = model(nn.tutorial.INPUT)
+    model = nn.lesson.tutorial.network()
+    out = model(nn.lesson.tutorial.INPUT)
     total = autograd.sum(out)
     picture = draw_network(model, total)
     assert "call backward() first" in picture.source
@@ -260,7 +259,7 @@ def test_a_single_layer_and_bad_inputs() -> None:
     with pytest.raises(TypeError, match=r"nn\.MLP or nn\.Layer"):
         draw_network("model", total)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="no forward pass of this model"):
-        find_forward(nn.tutorial.network(), total)
+        find_forward(nn.lesson.tutorial.network(), total)
     with pytest.raises(TypeError, match="root must be the Value"):
         find_forward(layer, 3.0)  # type: ignore[arg-type]
 

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autograd
-import nn
+import nn.lesson
 from autograd import Value
 from nn import init as nninit
-from nn import walkthrough as wt
+from nn.lesson import walkthrough as wt
 
 # --- plain-float forward pass for finite differences (independent of nn) -------------------------
 
@@ -119,11 +119,11 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="positive int"):
         nn.Layer(0, 2)
     with pytest.raises(ValueError, match="expects 3 inputs, got 2"):
-        nn.tutorial.network()([0.1, 0.2])
+        nn.lesson.tutorial.network()([0.1, 0.2])
     with pytest.raises(TypeError, match="list of 3 numbers"):
-        nn.tutorial.network()(0.1)
+        nn.lesson.tutorial.network()(0.1)
     with pytest.raises(TypeError, match="bool"):
-        nn.tutorial.network()([True, 0.0, 0.0])
+        nn.lesson.tutorial.network()([True, 0.0, 0.0])
     with pytest.raises(ValueError, match="cannot apply it"):
         nn.Neuron([1.0], activation="softmax")([1.0])
     with pytest.raises(ValueError, match="layer 1 takes 3 inputs but layer 0 gives 2"):

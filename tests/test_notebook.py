@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import nn
+import nn.lesson
 
 try:
     import nbclient
@@ -91,13 +91,14 @@ def tutorial_loss(weights: list[list[list[float]]], x, target) -> float:
 def test_the_printed_gradient_matches_finite_differences(executed):
     text = text_of(cell_with(executed, "dE_dW ="))
     printed = float(re.search(r"dE/dW_kl\[0\]\[0\] \(labelled \S+\) = (\S+)", text).group(1))
-    weights = [[list(r) for r in W] for W in (nn.tutorial.W_IJ, nn.tutorial.W_JK, nn.tutorial.W_KL)]
+    t = nn.lesson.tutorial
+    weights = [[list(r) for r in W] for W in (t.W_IJ, t.W_JK, t.W_KL)]
     h = 1e-6
     up = [[list(r) for r in W] for W in weights]
     down = [[list(r) for r in W] for W in weights]
     up[2][0][0] += h
     down[2][0][0] -= h
-    x, t = nn.tutorial.INPUT, nn.tutorial.TARGET
+    x, t = nn.lesson.tutorial.INPUT, nn.lesson.tutorial.TARGET
     numeric = (tutorial_loss(up, x, t) - tutorial_loss(down, x, t)) / (2 * h)
     assert math.isclose(printed, numeric, rel_tol=1e-7)
     # and the loss printed in section 2

@@ -8,7 +8,7 @@ import math
 import pytest
 
 import autograd
-import nn
+import nn.lesson
 from autograd import Value
 
 
@@ -62,12 +62,12 @@ def test_adam_against_hand_written_formula():
 
 @pytest.mark.parametrize("opt_cls", [nn.SGD, nn.Adam])
 def test_training_reduces_the_tutorial_loss(opt_cls):
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     opt = opt_cls(model.parameters(), lr=0.05)
     losses = []
     for _ in range(30):
         opt.zero_grad()
-        E = nn.binary_cross_entropy(model(nn.tutorial.INPUT), nn.tutorial.TARGET)
+        E = nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
         losses.append(E.data)
         E.backward()
         opt.step()

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from strategies import OP_NAMES, OPS, Dag, close, dags, fd_derivative, op_args
 
 import autograd
-import nn
+import nn.lesson
 from autograd import Value, ops, replay
 from autograd.replay import Expr, ReplayMismatch
 
@@ -135,14 +135,14 @@ def test_random_mlps_train_identically_with_replay_and_backward(sizes: list[int]
 
 
 def _tutorial_loss(net: nn.MLP) -> Value:
-    return nn.cross_entropy(net(list(nn.tutorial.INPUT)), nn.tutorial.TARGET)
+    return nn.cross_entropy(net(list(nn.lesson.tutorial.INPUT)), nn.lesson.tutorial.TARGET)
 
 
 def _tutorial_loss_by_hand(ps: list[float]) -> float:
     """The tutorial network's loss on plain floats, from the parameter list in net.parameters() order."""
     # The parameters are found by their labels (W_i1j1, b_j1, ...: the tutorial's names), not by their order.
-    value = {p.label: v for p, v in zip(nn.tutorial.network().parameters(), ps)}
-    h = list(nn.tutorial.INPUT)
+    value = {p.label: v for p, v in zip(nn.lesson.tutorial.network().parameters(), ps)}
+    h = list(nn.lesson.tutorial.INPUT)
     for (src, dst), act in zip((("i", "j"), ("j", "k"), ("k", "l")), ("relu", "sigmoid", "softmax")):
         z = [
             sum(value[f"W_{src}{i + 1}{dst}{j + 1}"] * h[i] for i in range(3)) + value[f"b_{dst}{j + 1}"]
@@ -155,11 +155,11 @@ def _tutorial_loss_by_hand(ps: list[float]) -> float:
         else:
             e = [math.exp(v) for v in z]
             h = [v / sum(e) for v in e]
-    return -sum(y * math.log(o) for y, o in zip(nn.tutorial.TARGET, h) if y)
+    return -sum(y * math.log(o) for y, o in zip(nn.lesson.tutorial.TARGET, h) if y)
 
 
 def test_tutorial_network_replay_is_exact_and_matches_an_independent_computation() -> None:
-    net = nn.tutorial.network()
+    net = nn.lesson.tutorial.network()
     params = net.parameters()
     loss = _tutorial_loss(net)
     step = replay.trace(loss, params)
@@ -172,7 +172,7 @@ def test_tutorial_network_replay_is_exact_and_matches_an_independent_computation
 
 
 def test_tutorial_replay_source_reads_as_the_backward_pass_written_out() -> None:
-    net = nn.tutorial.network()
+    net = nn.lesson.tutorial.network()
     source = replay.trace(_tutorial_loss(net), net.parameters()).source
     assert source.startswith("def replay_step(params, inputs):")
     # Forward lines named after the tutorial's quantities, the relu as its rule, the softmax once.
@@ -187,7 +187,7 @@ def test_tutorial_replay_source_reads_as_the_backward_pass_written_out() -> None
 
 
 def test_tutorial_replay_trains_like_sgd_on_the_dynamic_graph() -> None:
-    dyn, rep = nn.tutorial.network(), nn.tutorial.network()
+    dyn, rep = nn.lesson.tutorial.network(), nn.lesson.tutorial.network()
     opt = nn.SGD(dyn.parameters(), lr=0.5)
     step = replay.trace(_tutorial_loss(rep), rep.parameters())
     for _ in range(20):

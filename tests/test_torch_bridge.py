@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nn
+import nn.lesson
 from autograd import Value
 
 try:
@@ -59,18 +59,18 @@ def readout(outs, coeffs):
 
 
 def test_the_tutorial_network_agrees_with_pytorch():
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     module = nn.to_torch(model)
     assert all(p.dtype == torch.float64 for p in module.parameters())
-    x = torch.tensor(nn.tutorial.INPUT, dtype=torch.float64, requires_grad=True)
+    x = torch.tensor(nn.lesson.tutorial.INPUT, dtype=torch.float64, requires_grad=True)
     o = module(x)
-    y = torch.tensor(nn.tutorial.TARGET, dtype=torch.float64)
+    y = torch.tensor(nn.lesson.tutorial.TARGET, dtype=torch.float64)
     # the tutorial's loss, written out in torch: -(1/3) sum(y log o + (1 - y) log(1 - o))
     loss_t = -(y * torch.log(o) + (1 - y) * torch.log(1 - o)).mean()
     loss_t.backward()
-    xs = [Value(v) for v in nn.tutorial.INPUT]
+    xs = [Value(v) for v in nn.lesson.tutorial.INPUT]
     outs = model(xs)
-    loss = nn.binary_cross_entropy(outs, nn.tutorial.TARGET)
+    loss = nn.binary_cross_entropy(outs, nn.lesson.tutorial.TARGET)
     loss.backward()
     assert_close([v.data for v in outs], o.tolist())
     assert close(loss.data, loss_t.item())

@@ -1,12 +1,12 @@
 """The tutorial's network worked by the engine, checked against an independent plain-Python derivation.
 
 `reference()` below is written out by hand from the calculus (full softmax Jacobian, both losses);
-it does not import nn or autograd. Finite differences of `loss_of()` (plain floats too) check the
+it does not import nn.lesson or autograd. Finite differences of `loss_of()` (plain floats too) check the
 parameter gradients a second way. Every number the walkthrough (and so the demo) prints for the
 tutorial network is compared with these to 1e-9 or better.
 
 The tutorial's weights and printed numbers are transcribed here again, on purpose, so a typo in
-nn/tutorial.py cannot agree with itself.
+nn/lesson/tutorial.py cannot agree with itself.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import math
 
 import pytest
 
-import nn
+import nn.lesson
 from autograd.diagnose import CAUSES
-from nn import experiments as ex
-from nn import walkthrough as wt
-from nn.tutorial import PRINTED
+from nn.lesson import experiments as ex
+from nn.lesson import walkthrough as wt
+from nn.lesson.tutorial import PRINTED
 
 X = [0.1, 0.2, 0.7]
 Y = [1.0, 0.0, 0.0]
@@ -177,7 +177,7 @@ def test_known_exact_values():
 
 @pytest.mark.parametrize("loss", ["tutorial", "categorical"])
 def test_parameter_gradients_match_finite_differences(loss):
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     E = (nn.binary_cross_entropy if loss == "tutorial" else nn.cross_entropy)(model(X), Y)
     E.backward()
     fd = finite_difference_grads(loss)
@@ -207,7 +207,7 @@ def test_batch_gradient_is_the_mean_of_example_gradients():
 
 
 def test_tutorial_network_layout_and_labels():
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     assert [L.activation for L in model.layers] == ["relu", "sigmoid", "softmax"]
     for L, W in zip(model.layers, (W_IJ, W_JK, W_KL)):
         assert L.weights() == W
@@ -216,8 +216,8 @@ def test_tutorial_network_layout_and_labels():
     assert model.layers[0].neurons[1].w[0].label == "W_i1j2"
     assert model.layers[1].neurons[1].w[2].label == "W_j3k2"
     assert model.layers[2].neurons[2].b.label == "b_l3"
-    assert nn.tutorial.INPUT == (0.1, 0.2, 0.7) and nn.tutorial.TARGET == (1.0, 0.0, 0.0)
-    assert nn.tutorial.LEARNING_RATE == 0.01
+    assert nn.lesson.tutorial.INPUT == (0.1, 0.2, 0.7) and nn.lesson.tutorial.TARGET == (1.0, 0.0, 0.0)
+    assert nn.lesson.tutorial.LEARNING_RATE == 0.01
     outs = model.trace(X)
     assert [z.label for z in outs[1][0]] == ["h2_in1", "h2_in2", "h2_in3"]
     assert [o.label for o in outs[2][1]] == ["O_out1", "O_out2", "O_out3"]
@@ -225,11 +225,11 @@ def test_tutorial_network_layout_and_labels():
     z = outs[0][0][0]
     assert z.op == "dot" and len(z.inputs) == 7
     assert all(o.op == "softmax" and list(o.inputs) == outs[2][0] for o in outs[2][1])
-    assert nn.tutorial.network() is not model  # a fresh copy each call
+    assert nn.lesson.tutorial.network() is not model  # a fresh copy each call
 
 
 def test_the_tutorials_names_and_the_labels_hook():
-    label = nn.tutorial.tutorial_labels
+    label = nn.lesson.tutorial.tutorial_labels
     assert [label("W_kl", (0, 1)), label("b_j", (0,)), label("h1_in", (2,)), label("O_out", (2,))] == [
         "W_k1l2", "b_j1", "h1_in3", "O_out3"]
     layer = nn.Layer.from_matrices([[1.0, 2.0]], [0.0, 0.0], "relu", names=("k", "l"), node_names=("z", "a"),

@@ -158,12 +158,12 @@ def test_models_and_graphs_of_built_in_ops_pickle_and_a_custom_op_says_why_not()
     import pickle
 
     import autograd
-    import nn
+    import nn.lesson
     from autograd.ops import Op
 
-    model = nn.tutorial.network()
+    model = nn.lesson.tutorial.network()
     copy = pickle.loads(pickle.dumps(model))
-    assert [o.data for o in copy(nn.tutorial.INPUT)] == [o.data for o in model(nn.tutorial.INPUT)]
+    assert [o.data for o in copy(nn.lesson.tutorial.INPUT)] == [o.data for o in model(nn.lesson.tutorial.INPUT)]
     x = Value(0.5, "x")
     y = autograd.softmax([x * 2.0, x.tanh(), x**3])[0]
     y2 = pickle.loads(pickle.dumps(y))

@@ -6,7 +6,9 @@ engine on a *mutated* derivation: a sign flipped, a factor dropped, softmax's of
 derivatives left out, one consumer's path kept, the student's rounded numbers carried forward.
 The smallest set of mutations that reproduces a claim to its printed digits is its cause.
 
->>> from autograd import Value, diagnose
+>>> from autograd import Value
+
+>>> from autograd.diagnose import diagnose
 >>> x = Value(2.0, "x"); y = (x * x).sigmoid(); y.label = "y"
 >>> report = diagnose(y, grads={"x": "-0.0707"})       # the sign lost
 >>> entry = report["dy/dx"]
@@ -20,7 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..backward import is_grad_enabled
+from ..sweep import is_grad_enabled
 from ..value import Value, as_float
 from .claims import Pair, exact_value, read_claims
 from .derivation import Graph, carried_forward, claim_flags, exact_forward, sweep

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import ops
-from ..backward import topological_order
 from ..steps import backward_steps
+from ..sweep import topological_order
 from ..value import Value, apply
 from .claims import CLOSE, Printed
 

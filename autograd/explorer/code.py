@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import replay
-from ..backward import topological_order
+from ..sweep import topological_order
 from ..value import Value
 
 Span = tuple[int, int, int]  # (1-based line, start column, end column) of one term

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from ..backward import topological_order
 from ..colors import significant
 from ..steps import Step, backward_steps
+from ..sweep import topological_order
 from ..value import Value
 from .code import Code, Span
 from .scale import DEFAULT_FLOOR, DivergingScale

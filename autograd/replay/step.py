@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 
 from .. import ops
-from ..backward import accumulate, topological_order
+from ..sweep import accumulate, topological_order
 from ..value import Value, as_float, value_list
 from .codegen import _generate, _GuardFailed
 

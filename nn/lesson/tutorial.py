@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from .modules import MLP, Layer
+from ..modules import MLP, Layer
 
 INPUT: tuple[float, ...] = (0.1, 0.2, 0.7)
 """The tutorial's input row vector."""

@@ -5,8 +5,8 @@
 a node's ``.data``, ``.grad`` or ``local_grads`` - never from a separate formula), the tutorial's
 printed text, and what :func:`autograd.diagnose` makes of it: a verdict and its causes, found from
 the tutorial's printed numbers alone (:func:`diagnosis`). Names are the tutorial's own, 1-based
-(``W_k1l2``, ``h1_in1``, ``O_out3``). The experiments live in :mod:`nn.experiments`, the text in
-:mod:`nn.walkthrough_text`.
+(``W_k1l2``, ``h1_in1``, ``O_out3``). The experiments live in :mod:`nn.lesson.experiments`, the text in
+:mod:`nn.lesson.text`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from typing import Any, Literal
 from autograd import Value
 from autograd.diagnose import Entry, Report, diagnose
 
-from . import optim, tutorial
+from .. import optim
+from ..modules import MLP, Layer
+from . import tutorial
 from .experiments import LOSS_NAMES, layer_grad_sizes, loss_function, symmetry_experiment, vanishing_experiment
-from .modules import MLP, Layer
 
 Status = Literal["match", "rounding", "error", "absent", "n/a"]
 """``match``: agrees to the digits the tutorial printed; ``rounding``/``error``: differs, for the
@@ -35,7 +36,7 @@ MARKS: dict[str, str] = {"match": "=", "rounding": "~", "error": "X", "absent": 
 _STATUS: dict[str, Status] = {"agrees": "match", "rounding": "rounding", "wrong": "error"}
 
 __all__ = ["LOSS_NAMES", "MARKS", "Cell", "Quantity", "Section", "Walkthrough", "build", "diagnosis", "local"]
-# The experiments moved to nn.experiments; these names stay importable from here for older callers.
+# The experiments moved to nn.lesson.experiments; these names stay importable from here for older callers.
 __all__ += ["layer_grad_sizes", "symmetry_experiment", "vanishing_experiment"]
 
 
@@ -114,7 +115,7 @@ class Walkthrough:
     variant: list[Quantity]
 
     def quantity(self, key: str) -> Quantity:
-        """The quantity called ``key`` (a key of :data:`nn.tutorial.PRINTED` or one of ours, e.g. 'dE/dO_in')."""
+        """The quantity called ``key`` (a key of :data:`nn.lesson.tutorial.PRINTED` or one of ours, e.g. 'dE/dO_in')."""
         for q in self.all_quantities():
             if q.key == key:
                 return q

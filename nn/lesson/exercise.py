@@ -6,7 +6,7 @@ written and why.
     chainrule exercise --seed 7 --out ex7     # ex7/worksheet.md and ex7/answers.toml
     chainrule check ex7/answers.toml          # exit 0: all agree; 1: something to fix; 2: a bad file
 
-(``python -m nn.exercise [--seed N] [--out DIR]`` and ``python -m nn.exercise check FILE`` do the same.)
+(``python -m nn.lesson.exercise [--seed N] [--out DIR]`` and ``python -m nn.lesson.exercise check FILE`` do the same.)
 The template names every quantity with the tutorial's 1-based names (``h1_in1``, ``W_k1l2``);
 answers are numbers, or strings to keep the digits as written (``"0.2040"``); ``""`` is unanswered.
 """
@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograd import Value, diagnose
+from autograd import Value
+from autograd.diagnose import diagnose
 
-from . import losses, tutorial
-from .modules import MLP, Layer
+from .. import losses
+from ..modules import MLP, Layer
+from . import tutorial
 
 SECTIONS = {
     "data": "values of the forward pass",

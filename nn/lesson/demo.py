@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nn import experiments as ex
-from nn import walkthrough as wt
-from nn import walkthrough_text as text
+from . import experiments as ex
+from . import text
+from . import walkthrough as wt
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
@@ -78,7 +78,7 @@ class Progress:
 
 def pictures(out_dir: str) -> list[str]:
     """Section 6: the tutorial's pictures and its explorer page, written to ``out_dir``."""
-    from . import draw  # here, not at the top: graphviz is imported only when pictures are asked for
+    from . import pictures as draw  # here, not at the top: graphviz is imported only when pictures are asked for
 
     lines = ["", "== 6. Pictures ".ljust(text.WIDTH, "="), ""]
     paths = draw.write_tutorial_pictures(out_dir)

@@ -2,7 +2,7 @@
 
 Each quantity prints our numbers, then the tutorial's with a mark per cell (``=`` agrees, ``~``
 rounding, ``X`` wrong) and letters pointing to the causes listed under the section. The causes and
-their details come from :func:`autograd.diagnose` (see :mod:`nn.walkthrough`); only the generic
+their details come from :func:`autograd.diagnose` (see :mod:`nn.lesson.walkthrough`); only the generic
 explanation of each cause is prose, in ``autograd.diagnose.CAUSES``.
 """
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import autograd
 
-from . import losses, optim, tutorial
-from .modules import MLP, Layer
+from .. import losses, optim
+from ..modules import MLP, Layer
+from . import tutorial
 
 LOSS_NAMES = ("tutorial", "categorical")
 """The two losses the walkthrough and the demo offer: the tutorial's own, and categorical cross-entropy."""

@@ -41,7 +41,7 @@ def _check(argv: list[str]) -> int:
 
 def benchmarks_folder() -> Path | None:
     """The source checkout's ``benchmarks/`` beside the ``nn`` package (an editable install), if it is there."""
-    folder = Path(__file__).resolve().parent.parent / "benchmarks"
+    folder = Path(__file__).resolve().parents[2] / "benchmarks"
     return folder if (folder / "__main__.py").is_file() else None
 
 
