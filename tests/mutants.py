@@ -1,0 +1,134 @@
+"""The mutation check (``make mutants``): mutmut over the engine's core, one file at a time.
+
+Each file is mutated in a folder of its own (``out/mutants/<name>/``, a copy of the project with a
+``[tool.mutmut]`` section for that file) and checked only by the tests that are about it, so a run
+stays within a shared machine's budget. Hypothesis runs the ``mutants`` profile (derandomized, fewer
+examples). mutmut keeps its results there, so a second run re-checks only what changed.
+
+    python tests/mutants.py                      # every file below
+    python tests/mutants.py nn/io.py             # one of them
+
+Prints, per file, the mutants generated, killed, survived (and any other outcome) and the time,
+then each survivor's diff. docs/mutants.md lists the survivors judged equivalent, with the reason.
+Exits 1 if a survivor is not listed there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "out" / "mutants"
+MUTMUT = Path(sys.executable).parent / "mutmut"
+COPIED = ("autograd", "nn", "tests", "docs", "examples", "pyproject.toml", "README.md")
+
+# file -> the tests about it (the narrow selection each of its mutants is checked by)
+TARGETS: dict[str, list[str]] = {
+    "nn/io.py": ["tests/test_io.py", "tests/test_io_durability.py"],
+    "autograd/diagnose/verdicts.py": ["tests/test_diagnose.py"],
+    "autograd/explorer/record.py": ["tests/test_explorer.py"],
+    "autograd/replay/codegen.py": ["tests/test_replay.py"],
+    "autograd/ops.py": ["tests/test_ops.py", "tests/test_value.py", "tests/test_errors.py"],
+    "autograd/value.py": ["tests/test_value.py", "tests/test_ops.py", "tests/test_micrograd_compat.py"],
+    "autograd/sweep.py": [
+        "tests/test_backward.py", "tests/test_hooks.py", "tests/test_higher_order.py", "tests/test_oracles.py",
+    ],
+}
+
+# mutmut's exit codes, as its own stats module names them (3.8.1)
+OUTCOME = {0: "survived", 1: "killed", 3: "killed", 33: "no tests", 34: "skipped", 36: "timeout", 24: "timeout",
+           -24: "timeout", 152: "timeout", 255: "timeout", 37: "caught by type check", None: "not checked"}
+
+
+def slug(path: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", path.removesuffix(".py"))
+
+
+def prepare(path: str) -> Path:
+    """A copy of the project with this file's [tool.mutmut] section; mutmut's results from a previous
+    run stay (in ``mutants/``), and it re-checks only functions that changed."""
+    folder = WORK / slug(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source, target = ROOT / name, folder / name
+        if source.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+        else:
+            shutil.copyfile(source, target)
+    section = {
+        "source_paths": ["autograd", "nn"],
+        "only_mutate": [path],
+        "pytest_add_cli_args_test_selection": TARGETS[path],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+    }
+    lines = ["", "[tool.mutmut]", *(f"{key} = {json.dumps(value)}" for key, value in section.items())]
+    with open(folder / "pyproject.toml", "a", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return folder
+
+
+def outcomes(folder: Path, path: str) -> dict[str, str]:
+    """Mutant name -> outcome, from the .meta file mutmut writes beside the mutated copy."""
+    meta = json.loads((folder / "mutants" / (path + ".meta")).read_text(encoding="utf-8"))
+    return {name: OUTCOME.get(code, "suspicious") for name, code in meta["exit_code_by_key"].items()}
+
+
+def diff(folder: Path, name: str) -> str:
+    res = subprocess.run([str(MUTMUT), "show", name], cwd=folder, capture_output=True, text=True, check=False)
+    return res.stdout.strip()
+
+
+def run(path: str) -> tuple[Counter[str], list[str], float]:
+    folder = prepare(path)
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "mutants", "PYTHONPATH": "", "CI": "true"}
+    started = time.monotonic()
+    res = subprocess.run(
+        ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", "1"],
+        cwd=folder, env=env, capture_output=True, text=True, check=False,
+    )
+    seconds = time.monotonic() - started
+    if res.returncode != 0:
+        sys.exit(f"mutmut failed on {path} (exit {res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+    found = outcomes(folder, path)
+    return Counter(found.values()), sorted(n for n, o in found.items() if o != "killed"), seconds
+
+
+def equivalent() -> set[str]:
+    """The survivors docs/mutants.md lists as equivalent (a line starting with a mutant's name in backquotes)."""
+    text = (ROOT / "docs" / "mutants.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^\| `([^`]+__mutmut_\d+)`", text, re.M))
+
+
+def main(argv: list[str]) -> int:
+    paths = argv or list(TARGETS)
+    unknown = [p for p in paths if p not in TARGETS]
+    if unknown:
+        print(f"no mutation target {unknown[0]!r}; the targets are: {', '.join(TARGETS)}", file=sys.stderr)
+        return 2
+    listed = equivalent()
+    unexplained: list[str] = []
+    for path in paths:
+        counts, others, seconds = run(path)
+        figures = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        print(f"{path}: {sum(counts.values())} mutants, {figures}; {seconds:.0f} s", flush=True)
+        for name in others:
+            mark = "equivalent (docs/mutants.md)" if name in listed else "NOT KILLED"
+            print(f"  {name}: {mark}")
+            if name not in listed:
+                unexplained.append(name)
+                print("    " + diff(WORK / slug(path), name).replace("\n", "\n    "))
+    print(f"{len(unexplained)} mutant(s) neither killed nor listed as equivalent in docs/mutants.md")
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
