@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 
 import pytest
-from test_readme import stated_option_flags
+from test_readme import check_examples_ran, stated_option_flags
 
 import autograd
 import nn
@@ -60,14 +60,7 @@ NO_EXAMPLES: dict[str, str] = {
 @pytest.mark.parametrize("name", ["autograd", "nn", *MODULES])
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=stated_option_flags())
-    assert result.failed == 0, f"{result.failed} docstring example(s) in {name} printed something else"
-    if name in NO_EXAMPLES:
-        assert result.attempted == 0, f"{name} has examples now: take it out of NO_EXAMPLES in {__file__}"
-    else:
-        assert result.attempted > 0, (
-            f"{name} has no docstring example, so this test checked nothing: add one, or list the module in "
-            f"NO_EXAMPLES in {__file__} with the reason it has none"
-        )
+    check_examples_ran(name, result, NO_EXAMPLES, __file__)
 
 
 def test_every_module_listed_without_examples_exists() -> None:

@@ -35,17 +35,22 @@ def stated_option_flags() -> int:
     return flags
 
 
+def check_examples_ran(name: str, result: doctest.TestResults, no_examples: dict[str, str], where: str) -> None:
+    """No failure, and some example run unless ``no_examples`` (defined in file ``where``) lists ``name``."""
+    assert result.failed == 0, f"{result.failed} example(s) in {name} printed something else"
+    if name in no_examples:
+        assert result.attempted == 0, f"{name} has examples now: take it out of NO_EXAMPLES in {where}"
+    else:
+        assert result.attempted > 0, (
+            f"{name} has no example, so this test checked nothing: add one, or list it in NO_EXAMPLES in "
+            f"{where} with the reason it has none"
+        )
+
+
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
 def test_markdown_examples(path: Path) -> None:
     result = doctest.testfile(str(path), module_relative=False, optionflags=stated_option_flags())
-    assert result.failed == 0, f"{result.failed} example(s) in {path.name} printed something else"
-    if path.name in NO_EXAMPLES:
-        assert result.attempted == 0, f"{path.name} has examples now: take it out of NO_EXAMPLES in {__file__}"
-    else:
-        assert result.attempted > 0, (
-            f"{path.name} has no example, so this test checked nothing: add one, or list it in NO_EXAMPLES "
-            f"in {__file__} with the reason it has none"
-        )
+    check_examples_ran(path.name, result, NO_EXAMPLES, __file__)
 
 
 def test_every_file_listed_without_examples_exists() -> None:
