@@ -7,7 +7,9 @@ Hypothesis profile is loaded (derandomized), and a test that cannot run for want
 Import them as ``from conftest import in_ci, not_run`` (pytest puts ``tests/`` on the path).
 """
 
+import importlib
 import os
+from types import ModuleType
 from typing import NoReturn
 
 import pytest
@@ -30,6 +32,14 @@ def not_run(message: str) -> NoReturn:
     if in_ci():
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+def need(module: str, how: str) -> ModuleType:
+    """``import module``, or :func:`not_run` saying ``how`` to install it (pytest.importorskip never fails)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        not_run(f"{module} is not installed ({err}); {how}")
 
 
 settings.register_profile(

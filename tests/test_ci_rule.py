@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import in_ci, not_run
+from conftest import in_ci, need, not_run
 
 
 @pytest.mark.parametrize(("value", "ci"), [("true", True), ("TRUE", True), ("1", True), ("yes", True),
@@ -30,3 +30,12 @@ def test_a_test_that_cannot_run_fails_in_ci_and_skips_elsewhere(monkeypatch, val
     monkeypatch.setenv("CI", value)
     with pytest.raises(outcome, match="no frobnicator here"):
         not_run("no frobnicator here")
+
+
+def test_need_imports_or_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import math
+
+    assert need("math", "it is in the standard library") is math
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"^no_such_module_here is not installed \(.*\); pip it$"):
+        need("no_such_module_here", "pip it")
