@@ -41,8 +41,10 @@ TARGETS: dict[str, list[str]] = {
     "autograd/diagnose/verdicts.py": ["tests/test_diagnose.py", "-k", "not injected and not exact_answer"],
     "autograd/explorer/record.py": ["tests/test_explorer.py", "-k", "not shown_whole"],
     "autograd/replay/codegen.py": ["tests/test_replay.py"],
-    "autograd/ops.py": ["tests/test_ops.py", "tests/test_value.py", "tests/test_errors.py"],
-    "autograd/value.py": ["tests/test_value.py", "tests/test_ops.py", "tests/test_micrograd_compat.py"],
+    "autograd/ops.py": ["tests/test_ops.py", "tests/test_value.py", "tests/test_errors.py", "tests/test_faults.py",
+                        "tests/test_ops_exact.py"],
+    "autograd/value.py": ["tests/test_value.py", "tests/test_ops.py", "tests/test_micrograd_compat.py",
+                          "tests/test_faults.py", "tests/test_errors.py"],
     "autograd/sweep.py": [
         "tests/test_backward.py", "tests/test_hooks.py", "tests/test_higher_order.py", "tests/test_oracles.py",
     ],
@@ -72,6 +74,7 @@ def prepare(path: str) -> Path:
     section = {
         "source_paths": ["autograd", "nn"],
         "only_mutate": [path],
+        "also_copy": ["docs", "examples", "README.md"],  # files some tests read
         "pytest_add_cli_args_test_selection": TARGETS[path],
         "pytest_add_cli_args": ["-p", "no:cacheprovider"],
     }
