@@ -8,7 +8,8 @@ Weight layout follows the tutorial: a layer's matrix ``W[i][j]`` connects input 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import autograd
 from autograd import Value, apply, ops
@@ -16,7 +17,8 @@ from autograd.value import as_float, number
 
 from . import functional as F
 from . import init as _init
-from .arguments import Matrix, as_inputs, check_init_shape, check_shapes
+from .arguments import as_inputs, check_init_shape, check_shapes
+from .init import WeightMatrix
 
 LabelStyle = Callable[[str, tuple[int, ...]], str]
 """``style(name, index) -> label`` for a layer's Values, e.g. ``("W_jk", (2, 1))``, ``("h1_in", (0,))``."""
@@ -38,12 +40,30 @@ def boundary_names(layer_index: int) -> tuple[str, str]:
     return f"L{layer_index}", f"L{layer_index + 1}"
 
 
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` did not match: the model's names it lacked, the names it had extra."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"  # PyTorch's words for the same result
+        return f"IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+
+
 class Module:
-    """Anything holding parameters: ``parameters()`` lists them, ``zero_grad()`` resets their gradients."""
+    """Anything holding parameters; a subclass's parameters are found from its attributes.
+
+    Every public attribute that is a Value, a Module, or a list, tuple or dict of them (nested too)
+    is walked in the order the attributes were set; the leaf Values found are the parameters, named
+    by their path in :meth:`state_dict` (``w``, ``inner.w.0``, ``extra.1``). A Value kept under a
+    name starting with ``_`` (or held as a float) is not a parameter.
+    """
 
     def parameters(self) -> list[Value]:
-        """Every trainable Value, in a fixed order."""
-        return []
+        """Every trainable Value, in a fixed order: by default the leaf Values the attribute walk finds."""
+        return [p for _, p in attribute_values(self) if p.is_leaf]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(label, parameter)`` pairs, in the order of :meth:`parameters`."""
@@ -55,35 +75,186 @@ class Module:
             p.grad = 0.0
 
     def state_dict(self) -> dict[str, float]:
-        """Each parameter's number by its attribute path, e.g. ``"layers.0.neurons.1.w.2"`` (see :mod:`nn.io`)."""
-        from . import io  # nn.io builds modules, so it is imported when used, not at import time
+        """Each parameter's number by its attribute path, e.g. ``"layers.0.neurons.1.w.2"`` (a new dict)."""
+        return {path: p.data for path, p in parameter_paths(self)}
 
-        return io.state_dict(self)
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Set the parameters from ``state`` (names as :meth:`state_dict` gives them), all or nothing.
 
-    def load_state_dict(self, state: Mapping[str, float]) -> None:
-        """Set every parameter from ``state`` (names as :meth:`state_dict` gives them), all or nothing."""
-        from . import io
+        ``strict=True``: the names must be exactly the model's. ``strict=False``: the names that
+        match are loaded and the others returned (``missing_keys``, ``unexpected_keys``). Either way
+        every loaded entry is checked before the first write: one that is not a finite number (a
+        list or an array where a parameter holds one number, a NaN, a bool) changes nothing.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict takes a mapping of parameter names to numbers, not {type(state).__name__}"
+            )
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be True or False, not {strict!r}")
+        params = parameter_paths(self)
+        names = [path for path, _ in params]
+        known = set(names)
+        missing = [n for n in names if n not in state]
+        unexpected = [k for k in state if k not in known]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing {len(missing)} parameter(s), the first {missing[0]!r}")
+            if unexpected:
+                parts.append(f"{len(unexpected)} unexpected name(s), the first {unexpected[0]!r}")
+            raise ValueError(
+                f"state dict does not fit this {type(self).__name__}: {'; '.join(parts)} "
+                f"(the model has {len(names)} parameters, the state dict {len(state)} entries); "
+                "strict=False loads the names that match"
+            )
+        loaded = [(p, _state_number(state[path], path)) for path, p in params if path in state]
+        for p, x in loaded:
+            p.data = x
+        return IncompatibleKeys(missing, unexpected)
 
-        io.load_state_dict(self, state)
+
+def _state_number(entry: Any, path: str) -> float:
+    """A state dict entry as a float; a container or an array where one number belongs says so."""
+    shape = getattr(entry, "shape", None)
+    if isinstance(entry, list | tuple) or (shape is not None and tuple(shape) != ()):
+        size = f"shape {tuple(shape)}" if shape is not None else f"{len(entry)} entries"
+        raise ValueError(
+            f"state dict entry {path!r} holds {type(entry).__name__} of {size}; each chainrule parameter is "
+            "one number (a PyTorch module's weights come in through nn.from_torch)"
+        )
+    return as_float(entry, f"state dict entry {path!r}")
+
+
+def attribute_values(module: Module) -> list[tuple[str, Value]]:
+    """``(path, Value)`` for every Value reachable through ``module``'s public attributes, each once.
+
+    Lists, tuples and dicts (str or int keys) of Values and Modules are walked too, depth first in
+    attribute order, then index order, as PyTorch names submodules; a Value or Module reached twice
+    keeps its first path. Iterative, so nesting depth is no limit.
+    """
+    found: list[tuple[str, Value]] = []
+    seen: set[int] = set()
+    todo: list[tuple[str, Any]] = [("", module)]
+    while todo:
+        path, obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Value):
+            found.append((path, obj))
+        else:
+            todo.extend(reversed(_children(obj, path)))  # reversed: the first child is walked first
+    return found
+
+
+def _children(obj: Any, path: str) -> list[tuple[str, Any]]:
+    """The walkable members of one Module or container, with their paths."""
+    if isinstance(obj, Module):
+        items: list[tuple[Any, Any]] = [(k, v) for k, v in getattr(obj, "__dict__", {}).items() if k[:1] != "_"]
+    elif isinstance(obj, list | tuple):
+        items = list(enumerate(obj))
+    else:  # a dict
+        items = list(obj.items())
+    children = []
+    for key, child in items:
+        if isinstance(child, set | frozenset) and any(isinstance(c, Value | Module) for c in child):
+            raise TypeError(
+                f"{_join(path, str(key))} is a set of Values or Modules; a set has no stable order, so its "
+                "parameters could not be named: keep them in a list"
+            )
+        if not isinstance(child, Value | Module | list | tuple | dict):
+            continue
+        if isinstance(key, bool) or not isinstance(key, str | int) or (isinstance(key, str) and "." in key):
+            raise TypeError(
+                f"{path or 'the module'} holds a Value or Module under the key {key!r}; state dict names are "
+                "built from str keys without '.' and int keys"
+            )
+        children.append((_join(path, str(key)), child))
+    return children
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def parameter_paths(module: Module) -> list[tuple[str, Value]]:
+    """``(path, parameter)`` for each of ``module.parameters()``, in the attribute walk's order.
+
+    A custom :meth:`Module.parameters` may leave Values out; every Value it returns must be reachable
+    through the attributes (else ValueError: a state dict must not silently leave a parameter out).
+    """
+    found = attribute_values(module)
+    by_id = {id(p): path for path, p in found}
+    expected = module.parameters()
+    for p in expected:
+        if id(p) not in by_id:
+            raise ValueError(
+                f"{type(module).__name__}.parameters() returns {p!r}, which is not reachable through its public "
+                "attributes (lists, tuples or dicts of Values and Modules); state_dict cannot name it"
+            )
+    expected_ids = {id(p) for p in expected}
+    return [(path, p) for path, p in found if id(p) in expected_ids]
+
+
+def choose_activation(activation: str | None, nonlin: bool | None, default: str | None) -> tuple[str, bool]:
+    """``(activation name, micrograd's form?)`` from a name or micrograd's ``nonlin`` flag (not both).
+
+    With neither, ``default`` if given, else micrograd's own default: ReLU (``nonlin=True``).
+    """
+    if nonlin is not None:
+        if not isinstance(nonlin, bool):
+            raise TypeError(f"nonlin is micrograd's flag: True (ReLU) or False (linear), not {nonlin!r}")
+        if activation is not None:
+            raise TypeError(
+                f"give an activation name or micrograd's nonlin flag, not both (got {activation!r} and nonlin={nonlin})"
+            )
+        return ("relu" if nonlin else "linear"), True
+    if activation is not None:
+        return F.check_activation(activation), False
+    return (default, False) if default is not None else ("relu", True)
 
 
 class Neuron(Module):
     """One neuron: weights ``w`` (one Value per input), bias ``b``, and an element-wise activation.
 
-    ``neuron(x)`` builds ``activation(dot(w, x, b))``; the ``dot`` is a single graph node.
-    Softmax is not a per-neuron activation (it acts across a layer): use :class:`Layer` for it.
+    ``Neuron(weights, bias, activation=...)`` takes its weights; ``Neuron(n_in, nonlin=True)`` is
+    micrograd's: ``n_in`` weights drawn uniformly from [-1, 1] (Python's global ``random`` unless
+    ``seed`` is given), bias 0, ReLU unless ``nonlin=False``. ``neuron(x)`` builds
+    ``activation(dot(w, x, b))``, the ``dot`` one graph node. Softmax acts across a layer: use :class:`Layer`.
+
+    >>> import random
+    >>> random.seed(0); n = Neuron(2)
+    >>> random.seed(0); [round(w.data, 12) for w in n.w] == [round(random.uniform(-1, 1), 12) for _ in "ab"]
+    True
     """
 
     def __init__(
         self,
-        weights: Sequence[float],
+        weights: int | Sequence[float],
         bias: float = 0.0,
         *,
-        activation: str = "linear",
+        activation: str | None = None,
+        nonlin: bool | None = None,
+        seed: int | random.Random | None = None,
         weight_labels: Sequence[str] | None = None,
         bias_label: str = "b",
     ) -> None:
-        weights = list(weights)
+        if isinstance(weights, int) and not isinstance(weights, bool):
+            if weights < 1:
+                raise ValueError(f"Neuron(n_in) needs n_in >= 1 inputs, got {weights}")
+            activation, _ = choose_activation(activation, nonlin, None)
+            weights = [row[0] for row in _init.micrograd_uniform(weights, 1, _init.make_rng(seed))]
+        else:
+            if isinstance(weights, bool | str | bytes | Value) or not isinstance(weights, Iterable):
+                raise TypeError(
+                    "Neuron takes its number of inputs (micrograd's Neuron(2)) or a list of weights "
+                    f"(Neuron([0.5, -1.0])), not {type(weights).__name__}: {weights!r}"
+                )
+            if seed is not None:
+                raise TypeError("seed draws the weights of Neuron(n_in); Neuron(weights) takes its weights as given")
+            activation, _ = choose_activation(activation, nonlin, "linear")
+            weights = list(weights)
         if not weights:
             raise ValueError("a Neuron needs at least one weight (one per input)")
         labels = list(weight_labels) if weight_labels is not None else [f"w[{i}]" for i in range(len(weights))]
@@ -119,7 +290,9 @@ class Layer(Module):
 
     ``Layer(n_in, n_out, activation)`` initialises its weights from ``init`` (a scheme name, a number
     for constant init, or a callable ``(n_in, n_out, rng) -> W``) using ``seed`` (an int or a
-    ``random.Random``); :meth:`from_matrices` builds one from given ``W`` and ``b``.
+    ``random.Random``; None: Python's global one); :meth:`from_matrices` builds one from given ``W``
+    and ``b``. Without an activation name it is micrograd's ``Layer(n_in, n_out, nonlin=True)``: ReLU
+    (linear for ``nonlin=False``), micrograd's init, and a one-neuron layer returns its Value, not a list.
 
     Parameters are labelled with the tutorial's index names, e.g. ``W_jk[2][1]`` and ``b_k[1]``
     for ``names=("j", "k")``. With ``node_names=("h1_in", "h1_out")`` the forward pass also labels
@@ -131,8 +304,9 @@ class Layer(Module):
         self,
         n_in: int,
         n_out: int,
-        activation: str = "linear",
+        activation: str | None = None,
         *,
+        nonlin: bool | None = None,
         init: str | float | _init.Initializer = "auto",
         bias: float = 0.0,
         seed: int | random.Random | None = None,
@@ -140,13 +314,15 @@ class Layer(Module):
         node_names: tuple[str, str] | None = None,
         labels: LabelStyle = bracket_labels,
     ) -> None:
-        activation = F.check_activation(activation)
+        activation, micrograd = choose_activation(activation, nonlin, None)
         for what, n in (("n_in", n_in), ("n_out", n_out)):
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"Layer {what} must be a positive int, got {n!r}")
-        W = _init.resolve(init, activation)(n_in, n_out, _init.make_rng(seed))
+        scheme = "micrograd" if micrograd and isinstance(init, str) and init == "auto" else init
+        W = _init.resolve(scheme, activation)(n_in, n_out, _init.make_rng(seed))
         check_init_shape(W, n_in, n_out)
         self._build(W, [bias] * n_out, activation, names, node_names, labels)
+        self._unwrap = micrograd and n_out == 1  # micrograd's Layer returns out[0] when nout == 1
 
     @classmethod
     def from_matrices(
@@ -185,6 +361,7 @@ class Layer(Module):
         ):
             raise TypeError(f"node_names must be None or a pair like ('h1_in', 'h1_out'), got {node_names!r}")
         src, dst = names
+        self._unwrap = False
         self._activation = activation
         self._activate = F.function(activation)
         self.names = names
@@ -248,14 +425,15 @@ class Layer(Module):
                 o.label = label
         return outs
 
-    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self.activate(self.pre_activations(x))
+    def __call__(self, x: Sequence[Value | float]) -> list[Value] | Value:
+        outs = self.activate(self.pre_activations(x))
+        return outs[0] if self._unwrap else outs
 
     def parameters(self) -> list[Value]:
         # Weights first, row by row as in W, then the biases: the order of the tutorial's matrices.
         return [n.w[i] for i in range(self.n_in) for n in self.neurons] + [n.b for n in self.neurons]
 
-    def weights(self) -> Matrix:
+    def weights(self) -> WeightMatrix:
         """The weight matrix ``W`` (``W[i][j]`` = ``neurons[j].w[i].data``)."""
         return [[n.w[i].data for n in self.neurons] for i in range(self.n_in)]
 
@@ -263,7 +441,7 @@ class Layer(Module):
         """The biases ``b[j]``."""
         return [n.b.data for n in self.neurons]
 
-    def weight_grads(self) -> Matrix:
+    def weight_grads(self) -> WeightMatrix:
         """``dE/dW[i][j]`` as a matrix shaped like :meth:`weights` (after a backward pass)."""
         return [[number(n.w[i].grad) for n in self.neurons] for i in range(self.n_in)]
 
@@ -291,26 +469,42 @@ class Layer(Module):
 class MLP(Module):
     """A stack of layers: ``MLP(n_in, sizes, activations)``, one activation name per layer.
 
+    ``MLP(n_in, sizes)`` without activations is micrograd's ``MLP(nin, nouts)``: ReLU hidden layers,
+    a linear last one, micrograd's init (uniform on [-1, 1] from Python's global ``random`` unless
+    ``seed`` is given), and one output returned as its Value rather than a list of one.
+
     >>> model = MLP(2, [4, 1], ["relu", "linear"], seed=0)
     >>> [round(v.data, 6) for v in model([1.0, -2.0])] == [round(v.data, 6) for v in model([1, -2])]
     True
+    >>> MLP(2, [16, 16, 1], seed=0)([1.0, -2.0]).op       # micrograd's form: one Value out
+    'dot'
     """
 
     def __init__(
         self,
         n_in: int,
         sizes: Sequence[int],
-        activations: Sequence[str],
+        activations: Sequence[str] | None = None,
         *,
         init: str | float | _init.Initializer = "auto",
         bias: float = 0.0,
         seed: int | random.Random | None = None,
     ) -> None:
+        if isinstance(sizes, int | str | bytes) or not isinstance(sizes, Iterable):
+            raise TypeError(
+                f"MLP takes its layer sizes as a list: MLP({n_in!r}, [16, 16, 1]) (micrograd's nouts), "
+                f"or a list of one for one layer; got {type(sizes).__name__}: {sizes!r}"
+            )
         if isinstance(activations, str):
             raise TypeError(f"activations takes one name per layer, e.g. [{activations!r}, ...]; got a single str")
-        sizes, activations = list(sizes), list(activations)
+        sizes = list(sizes)
         if not sizes:
             raise ValueError("an MLP needs at least one layer size")
+        micrograd = activations is None
+        if activations is None:  # micrograd's MLP: Layer(..., nonlin=i != len(nouts) - 1)
+            activations = ["relu"] * (len(sizes) - 1) + ["linear"]
+            init = "micrograd" if isinstance(init, str) and init == "auto" else init
+        activations = list(activations)
         if len(sizes) != len(activations):
             raise ValueError(f"got {len(sizes)} layer sizes but {len(activations)} activations; give one per layer")
         rng = _init.make_rng(seed)
@@ -320,6 +514,7 @@ class MLP(Module):
             for k, (a, b, act) in enumerate(zip(fan_in, sizes, activations))
         ]
         self.input_name = "x"
+        self._unwrap = micrograd and sizes[-1] == 1
 
     @classmethod
     def from_layers(cls, layers: Sequence[Layer], input_name: str = "x") -> MLP:
@@ -335,6 +530,7 @@ class MLP(Module):
         model = cls.__new__(cls)
         model.layers = layers
         model.input_name = input_name
+        model._unwrap = False
         return model
 
     @property
@@ -352,11 +548,13 @@ class MLP(Module):
             steps.append((zs, h))
         return steps
 
-    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+    # Any: a list of Values, or micrograd's form's one Value; typed callers of the named form index a list.
+    def __call__(self, x: Sequence[Value | float]) -> Any:
+        """The outputs as a list of Values (micrograd's form with one output: that Value)."""
         h: list[Value] = as_inputs(x, self.layers[0]._n_in, "MLP", self.input_name)
         for layer in self.layers:
-            h = layer(h)
-        return h
+            h = layer.activate(layer.pre_activations(h))
+        return h[0] if self._unwrap else h
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
