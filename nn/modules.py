@@ -118,10 +118,10 @@ def _state_number(entry: Any, path: str) -> float:
     """A state dict entry as a float; a container or an array where one number belongs says so."""
     shape = getattr(entry, "shape", None)
     if isinstance(entry, list | tuple) or (shape is not None and tuple(shape) != ()):
-        size = f"shape {tuple(shape)}" if shape is not None else f"{len(entry)} entries"
+        size = f"{len(entry)} entries" if shape is None else f"shape {tuple(shape)}"
         raise ValueError(
-            f"state dict entry {path!r} holds {type(entry).__name__} of {size}; each chainrule parameter is "
-            "one number (a PyTorch module's weights come in through nn.from_torch)"
+            f"state dict entry {path!r} is a {type(entry).__name__} of {size}; each chainrule parameter is one "
+            "number (a PyTorch module's weights come in through nn.from_torch)"
         )
     return as_float(entry, f"state dict entry {path!r}")
 
