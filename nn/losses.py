@@ -1,16 +1,8 @@
-"""Loss functions, built from engine ops so their derivatives appear in the graph.
+"""Losses built from engine ops, so their derivatives appear in the graph.
 
-- :func:`binary_cross_entropy`: the tutorial's loss exactly as it writes it,
-  ``E = -(1/n) * sum(y*log(o) + (1-y)*log(1-o))`` over the ``n`` outputs.
-- :func:`cross_entropy`: categorical cross-entropy on probabilities, ``E = -sum(y*log(o))``.
-- :func:`cross_entropy_with_logits`: the same from pre-softmax logits, computed stably as
-  ``logsumexp(z) * sum(y) - sum(y*z)`` (no ``log`` of a rounded-to-zero probability).
-- :func:`mse`: mean squared error, for regression heads.
-- :func:`batch_mean`: any of these averaged over a batch of examples.
-
-Terms whose target coefficient is exactly zero are left out of the graph: they contribute nothing
-to the value or the gradient, and leaving them out keeps ``0*log(0)`` from raising for a saturated
-output (the usual convention ``0*log 0 = 0``).
+``binary_cross_entropy`` (the tutorial's), ``cross_entropy`` (on probabilities),
+``cross_entropy_with_logits`` (stable, from logits), ``mse``, and ``batch_mean`` over examples.
+A term whose target coefficient is exactly 0 is left out (``0*log(0)`` is 0 and cannot raise).
 """
 
 from __future__ import annotations
@@ -167,12 +159,3 @@ def batch_mean(loss: Loss, outputs: Sequence[Sequence[Any]], targets: Sequence[S
         return losses[0]
     return autograd.sum(losses) * (1.0 / len(losses))
 
-
-LOSSES: dict[str, Loss] = {
-    "tutorial": binary_cross_entropy,
-    "binary_cross_entropy": binary_cross_entropy,
-    "categorical": cross_entropy,
-    "cross_entropy": cross_entropy,
-    "mse": mse,
-}
-"""Losses on a model's outputs, by name (``tutorial`` is the tutorial's mean binary cross-entropy)."""
