@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from . import functional as F
-from .modules import MLP, IncompatibleKeys, Layer, Module, Neuron
+from .modules import MLP, Layer, Module, Neuron
+from .parameters import IncompatibleKeys
 
 FORMAT = "chainrule-model"
 """The value of a saved file's ``"format"`` key."""
