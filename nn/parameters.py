@@ -36,8 +36,18 @@ class Module:
     """
 
     def parameters(self) -> list[Value]:
-        """Every trainable Value, in a fixed order: by default the leaf Values the attribute walk finds."""
-        return [p for _, p in attribute_values(self) if p.is_leaf]
+        """Every trainable Value, in a fixed order: by default the leaf Values the attribute walk finds.
+
+        Below a sub-Module that defines its own ``parameters()``, only the Values that lists count.
+        """
+        chosen: dict[int, set[int]] = {}  # per such sub-Module, the ids its parameters() returns
+        found = []
+        for _, p, owner in attribute_values(self):
+            if owner is not None and id(owner) not in chosen:
+                chosen[id(owner)] = {id(q) for q in owner.parameters()}
+            if p.is_leaf and (owner is None or id(p) in chosen[id(owner)]):
+                found.append(p)
+        return found
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(label, parameter)`` pairs, in the order of :meth:`parameters`."""
@@ -100,25 +110,29 @@ def _state_number(entry: Any, path: str) -> float:
     return as_float(entry, f"state dict entry {path!r}")
 
 
-def attribute_values(module: Module) -> list[tuple[str, Value]]:
-    """``(path, Value)`` for every Value reachable through ``module``'s public attributes, each once.
+def attribute_values(module: Module) -> list[tuple[str, Value, Module | None]]:
+    """``(path, Value, owner)`` for every Value reachable through ``module``'s public attributes, once each.
 
     Lists, tuples and dicts (str or int keys) of Values and Modules are walked too, depth first in
     attribute order, then index order, as PyTorch names submodules; a Value or Module reached twice
-    keeps its first path. Iterative, so nesting depth is no limit.
+    keeps its first path. ``owner`` is the innermost sub-Module below ``module`` that defines its own
+    ``parameters()`` (None if there is none). Iterative, so nesting depth is no limit.
     """
-    found: list[tuple[str, Value]] = []
+    found: list[tuple[str, Value, Module | None]] = []
     seen: set[int] = set()
-    todo: list[tuple[str, Any]] = [("", module)]
+    todo: list[tuple[str, Any, Module | None]] = [("", module, None)]
     while todo:
-        path, obj = todo.pop()
+        path, obj, owner = todo.pop()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
         if isinstance(obj, Value):
-            found.append((path, obj))
-        else:
-            todo.extend(reversed(_children(obj, path)))  # reversed: the first child is walked first
+            found.append((path, obj, owner))
+            continue
+        if obj is not module and isinstance(obj, Module) and type(obj).parameters is not Module.parameters:
+            owner = obj
+        # reversed: the first child is walked first
+        todo.extend((child_path, child, owner) for child_path, child in reversed(_children(obj, path)))
     return found
 
 
@@ -158,7 +172,7 @@ def parameter_paths(module: Module) -> list[tuple[str, Value]]:
     A custom :meth:`Module.parameters` may leave Values out; every Value it returns must be reachable
     through the attributes (else ValueError: a state dict must not silently leave a parameter out).
     """
-    found = attribute_values(module)
+    found = [(path, p) for path, p, _ in attribute_values(module)]
     by_id = {id(p): path for path, p in found}
     expected = module.parameters()
     for p in expected:

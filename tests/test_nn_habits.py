@@ -227,6 +227,30 @@ def test_shared_values_are_named_once_and_computed_values_are_not_parameters():
     assert m.state_dict() == {"w": 1.5} and m.parameters() == [m.w]
 
 
+def test_a_submodule_with_its_own_parameters_decides_for_its_attributes():
+    class Frozen(nn.Module):
+        """Written before modules were searched: it lists its parameters itself, leaving a public constant out."""
+
+        def __init__(self) -> None:
+            self.w = Value(2.0)
+            self.temperature = Value(0.5)  # public, but not a parameter: parameters() says so
+
+        def parameters(self):
+            return [self.w]
+
+    class Outer(nn.Module):
+        def __init__(self) -> None:
+            self.frozen = Frozen()
+            self.model = nn.MLP(1, [2], ["tanh"], init=0.5)
+            self.b = Value(0.0)
+
+    m = Outer()
+    assert m.frozen.temperature not in m.parameters()
+    assert list(m.state_dict()) == ["frozen.w", "model.layers.0.neurons.0.w.0", "model.layers.0.neurons.0.b",
+                                    "model.layers.0.neurons.1.w.0", "model.layers.0.neurons.1.b", "b"]
+    assert len(m.parameters()) == 6 and {id(p) for p in m.model.parameters()} <= {id(p) for p in m.parameters()}
+
+
 def test_unnameable_containers_are_refused_saying_what_works():
     class WithSet(nn.Module):
         def __init__(self) -> None:
