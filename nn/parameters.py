@@ -144,22 +144,44 @@ def _children(obj: Any, path: str) -> list[tuple[str, Any]]:
         items = list(enumerate(obj))
     else:  # a dict
         items = list(obj.items())
-    children = []
+    children, names = [], set()
     for key, child in items:
-        if isinstance(child, set | frozenset) and any(isinstance(c, Value | Module) for c in child):
+        if isinstance(child, set | frozenset) and _holds_parameters(child):
             raise TypeError(
                 f"{_join(path, str(key))} is a set of Values or Modules; a set has no stable order, so its "
                 "parameters could not be named: keep them in a list"
             )
         if not isinstance(child, Value | Module | list | tuple | dict):
             continue
-        if isinstance(key, bool) or not isinstance(key, str | int) or (isinstance(key, str) and "." in key):
+        name = str(key)
+        if isinstance(key, bool) or not isinstance(key, str | int) or "." in name or name in names:
+            if not _holds_parameters(child):
+                continue  # nothing to name below it
+            reason = f"a second key named {name!r}" if name in names else f"the key {key!r}"
             raise TypeError(
-                f"{path or 'the module'} holds a Value or Module under the key {key!r}; state dict names are "
-                "built from str keys without '.' and int keys"
+                f"{path or 'the module'} holds Values or Modules under {reason}; state dict names are built "
+                "from distinct str keys without '.' and int keys"
             )
-        children.append((_join(path, str(key)), child))
+        names.add(name)
+        children.append((_join(path, name), child))
     return children
+
+
+def _holds_parameters(obj: Any) -> bool:
+    """Whether a Value or a Module is ``obj`` or sits anywhere in the containers below it."""
+    todo, seen = [obj], set()
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Value | Module):
+            return True
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, dict):
+            todo.extend(x.values())
+        elif isinstance(x, list | tuple | set | frozenset):
+            todo.extend(x)
+    return False
 
 
 def _join(path: str, name: str) -> str:

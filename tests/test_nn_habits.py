@@ -11,6 +11,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value
@@ -251,6 +253,62 @@ def test_a_submodule_with_its_own_parameters_decides_for_its_attributes():
     assert len(m.parameters()) == 6 and {id(p) for p in m.model.parameters()} <= {id(p) for p in m.parameters()}
 
 
+def resolve(obj, path):
+    """Follow a state-dict name as Python code would: an attribute, else an index or a key."""
+    for part in path.split("."):
+        if isinstance(obj, nn.Module):
+            obj = getattr(obj, part)
+        elif isinstance(obj, dict):
+            obj = obj[part] if part in obj else obj[int(part)]
+        else:
+            obj = obj[int(part)]
+    return obj
+
+
+leaves = st.builds(Value, st.floats(-10, 10))
+keys = st.one_of(st.text("abcxyz_", min_size=1, max_size=3), st.integers(0, 5))
+trees = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(keys, inner, max_size=3),
+        st.lists(inner, max_size=3).map(lambda xs: Bag(xs)),
+    ),
+    max_leaves=12,
+)
+
+
+class Bag(nn.Module):
+    def __init__(self, items) -> None:
+        self.items = items
+
+
+@given(attrs=st.dictionaries(st.sampled_from(["w", "inner", "extra", "b"]), trees, max_size=4))
+def test_every_leaf_value_is_found_once_under_a_name_that_leads_back_to_it(attrs):
+    m = nn.Module()
+    for name, tree in attrs.items():
+        setattr(m, name, tree)
+    sd = m.state_dict()
+    params = m.parameters()
+    # the leaves, listed independently of nn (a recursive walk is fine for these small trees)
+    expected, todo = [], list(attrs.values())
+    while todo:
+        x = todo.pop(0)
+        if isinstance(x, Value):
+            expected.append(x)
+        elif isinstance(x, Bag):
+            todo.insert(0, x.items)
+        elif isinstance(x, dict):
+            todo[:0] = list(x.values())
+        else:
+            todo[:0] = list(x)
+    assert [id(p) for p in params] == [id(v) for v in expected]  # attribute order, then index order
+    assert len(sd) == len(params)
+    for (name, number), p in zip(sd.items(), params):
+        assert resolve(m, name) is p and number == p.data
+
+
 def test_unnameable_containers_are_refused_saying_what_works():
     class WithSet(nn.Module):
         def __init__(self) -> None:
@@ -264,6 +322,14 @@ def test_unnameable_containers_are_refused_saying_what_works():
         WithSet().parameters()
     with pytest.raises(TypeError, match=r"under the key 'a\.b'"):
         DottedKey().state_dict()
+
+    class Clash(nn.Module):
+        def __init__(self) -> None:
+            self.d = {1: Value(1.0), "1": Value(2.0)}  # both would be named d.1
+            self.cache = {(1, 2): [0.5]}  # no Value below an odd key: left alone
+
+    with pytest.raises(TypeError, match=r"d holds Values or Modules under a second key named '1'"):
+        Clash().parameters()
 
 
 def test_a_deep_chain_of_modules_is_walked_without_recursion():
