@@ -49,6 +49,16 @@ class Module:
                 found.append(p)
         return found
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``self.forward(*args, **kwargs)``, as in PyTorch (a subclass may define ``__call__`` instead)."""
+        forward = getattr(self, "forward", None)
+        if forward is None:
+            raise TypeError(
+                f"{type(self).__name__} defines no forward(); a Module subclass computes its output in "
+                "forward(self, x) as in PyTorch (or in __call__)"
+            )
+        return forward(*args, **kwargs)
+
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(label, parameter)`` pairs, in the order of :meth:`parameters`."""
         return [(p.label, p) for p in self.parameters()]

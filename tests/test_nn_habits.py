@@ -218,6 +218,34 @@ def test_a_subclass_finds_its_parameters_with_pytorch_names():
     assert all(p.grad == 0.0 for p in m.parameters()) and m._offset.grad == 1.0
 
 
+def test_a_pytorch_style_module_with_forward_is_called_and_trained():
+    class TwoLayer(nn.Module):
+        def __init__(self) -> None:
+            self.fc1 = nn.Layer.from_matrices([[0.5, -0.25, 1.0], [0.75, 0.5, -1.0]], [0.1, 0.0, -0.1], "tanh")
+            self.fc2 = nn.Layer.from_matrices([[1.0], [-2.0], [0.5]], [0.3], "linear")
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x))
+
+    model = TwoLayer()
+    x = [0.4, -0.6]
+    out = model(x)[0]
+    out.backward()
+    # closed form: out = sum_j v_j * tanh(z_j) + c, z_j = sum_i W[i][j] x_i + b_j
+    W, b, v = [[0.5, -0.25, 1.0], [0.75, 0.5, -1.0]], [0.1, 0.0, -0.1], [1.0, -2.0, 0.5]
+    z = [W[0][j] * x[0] + W[1][j] * x[1] + b[j] for j in range(3)]
+    assert out.data == pytest.approx(sum(v[j] * math.tanh(z[j]) for j in range(3)) + 0.3, rel=1e-15)
+    for j in range(3):
+        slope = v[j] * (1 - math.tanh(z[j]) ** 2)
+        assert model.fc1.neurons[j].b.grad == pytest.approx(slope, rel=1e-14)
+        assert model.fc1.neurons[j].w[1].grad == pytest.approx(slope * x[1], rel=1e-14)
+        assert model.fc2.neurons[0].w[j].grad == pytest.approx(math.tanh(z[j]), rel=1e-14)
+    assert len(model.parameters()) == 9 + 4 and list(model.state_dict())[:2] == ["fc1.neurons.0.w.0",
+                                                                                 "fc1.neurons.0.w.1"]
+    with pytest.raises(TypeError, match=r"defines no forward\(\); a Module subclass computes its output"):
+        nn.Module()(x)
+
+
 def test_shared_values_are_named_once_and_computed_values_are_not_parameters():
     class Tied(nn.Module):
         def __init__(self) -> None:
