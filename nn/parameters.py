@@ -3,6 +3,18 @@
 A Module subclass needs no ``parameters()`` of its own: the leaf Values reachable through its public
 attributes (Values, Modules, lists, tuples and dicts of them) are its parameters, named PyTorch-style
 by their path (``w``, ``inner.w.0``, ``extra.1``) in :meth:`Module.state_dict`.
+
+>>> from autograd import Value
+>>> class Scaled(Module):
+...     def __init__(self):
+...         self.w = Value(2.0)
+...         self.extra = [Value(0.5), Value(-1.0)]
+...         self._offset = Value(10.0)                 # a leading underscore: not a parameter
+...     def forward(self, x):
+...         return self.w * x + self.extra[0] * self.extra[1] + self._offset
+>>> m = Scaled()
+>>> m.state_dict(), m(3.0).data
+({'w': 2.0, 'extra.0': 0.5, 'extra.1': -1.0}, 15.5)
 """
 
 from __future__ import annotations
