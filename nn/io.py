@@ -9,7 +9,8 @@ A saved file is JSON: a format marker and version, the architecture (layer sizes
 index names the labels come from) and the state dict. Floats are written with ``repr``, which reads
 back to the same bits. The file is written to a temporary file in the same folder, flushed and
 fsynced, then renamed over the real name, so a crash leaves either the old file or the new one, never
-a half-written one. Nothing is pickled: loading a file runs no code from it.
+a half-written one. Nothing is pickled: loading a file runs no code from it, and a file is read as data
+with limits (:data:`MAX_PARAMETERS`, :data:`MAX_DEPTH`) checked before anything is allocated.
 
 >>> import nn, tempfile, os
 >>> model = nn.MLP(2, [3, 1], ["tanh", "linear"], seed=0)
@@ -28,7 +29,9 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,15 @@ FORMAT = "chainrule-model"
 
 VERSION = 1
 """The file-format version this chainrule writes and reads."""
+
+MAX_PARAMETERS = 1_000_000
+""":func:`load` refuses a file declaring more parameters than this (pass ``max_parameters`` to raise it).
+
+A scalar engine trains a few thousand parameters; a million Values already take hundreds of MB, so a
+file that declares more is refused before one is made (a 189-byte file could otherwise ask for 10**10)."""
+
+MAX_DEPTH = 10
+""":func:`load` refuses JSON nested deeper than this (a saved model nests 7 deep), before parsing it."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -170,8 +182,13 @@ def _layer_arch(layer: Layer) -> dict[str, Any]:
     }
 
 
-def build(arch: Any) -> Module:
-    """A fresh module (all parameters 0.0) from :func:`architecture`'s description; ValueError if malformed."""
+def build(arch: Any, max_parameters: int = MAX_PARAMETERS) -> Module:
+    """A fresh module (all parameters 0.0) from :func:`architecture`'s description; ValueError if malformed
+    or if it declares more than ``max_parameters`` parameters (checked before any is made)."""
+    declared = parameter_count(arch)
+    if declared > max_parameters:
+        raise ValueError(f"the architecture declares {declared} parameters, more than the limit of {max_parameters} "
+                         "(nn.load(path, max_parameters=...) raises it for a file you trust)")
     kind = _field(arch, "type", str, "architecture")
     if kind == "MLP":
         layers = _field(arch, "layers", list, "MLP architecture")
@@ -192,6 +209,29 @@ def build(arch: Any) -> Module:
         return Neuron([0.0] * n_in, activation=activation, weight_labels=labels,
                       bias_label=_field(arch, "bias_label", str, "Neuron architecture"))
     raise ValueError(f"architecture: unknown type {kind!r}; accepted: 'MLP', 'Layer', 'Neuron'")
+
+
+def parameter_count(arch: Any) -> int:
+    """How many parameters :func:`build` would make, read from the sizes alone (ValueError if malformed)."""
+    kind = _field(arch, "type", str, "architecture")
+    if kind == "MLP":
+        layers = _field(arch, "layers", list, "MLP architecture")
+        total = 0
+        for k, la in enumerate(layers):
+            total += _layer_count(la, f"layer {k}")
+            if k and la["n_in"] != layers[k - 1]["n_out"]:
+                raise ValueError(f"layer {k} takes {la['n_in']} inputs but layer {k - 1} gives "
+                                 f"{layers[k - 1]['n_out']} outputs")
+        return total
+    if kind == "Layer":
+        return _layer_count(arch, "Layer")
+    if kind == "Neuron":
+        return _size(arch, "n_in", "Neuron") + 1
+    raise ValueError(f"architecture: unknown type {kind!r}; accepted: 'MLP', 'Layer', 'Neuron'")
+
+
+def _layer_count(arch: Any, who: str) -> int:
+    return (_size(arch, "n_in", who) + 1) * _size(arch, "n_out", who)
 
 
 def _build_layer(arch: Any, who: str) -> Layer:
@@ -274,7 +314,9 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
 
     The text goes to a temporary file in the same folder (named ``.<name>.*.tmp``), is flushed and
     fsynced, and then replaces ``path`` in one rename: a reader sees the old file or the new one.
-    Refuses (writing nothing) a model whose numbers are not finite.
+    An existing file keeps its permission bits (a private 0600 file stays private) and a symbolic
+    link keeps pointing where it did; a new file gets the permissions the umask gives any file.
+    Refuses (writing nothing) a model whose numbers are not finite; an OSError names ``path``.
     """
     arch = architecture(module)
     state = state_dict(module)
@@ -284,14 +326,25 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     document = {"format": FORMAT, "version": VERSION, "architecture": arch, "state": state}
     # allow_nan=False: a non-finite number can never reach the file even if a check above is missed.
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    write_atomically(Path(path), text)
+    try:
+        write_atomically(Path(os.path.realpath(path)), text)
+    except OSError as error:
+        # The user's own path in the message, not the hidden temporary file's name.
+        raise type(error)(error.errno, f"cannot save the model to {os.fspath(path)!r}: {error.strerror}") from None
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` by a file holding ``text`` (UTF-8) so that no reader ever sees a partial file."""
+    """Replace ``path`` by a file holding ``text`` (UTF-8) so that no reader ever sees a partial file;
+    an existing file's permission bits are kept."""
     folder = path.parent
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
     fd, tmp_name = _create_temporary(folder, path.name)
     try:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # before any byte is written: a private file is never readable by others
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
@@ -334,19 +387,32 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def load(path: str | os.PathLike[str]) -> Module:
+def load(path: str | os.PathLike[str], *, max_parameters: int = MAX_PARAMETERS) -> Module:
     """Read a model written by :func:`save`: the same architecture, labels and bit-identical weights.
 
     Raises ValueError, naming the file and the problem, for anything else: not UTF-8, not JSON
-    (e.g. truncated), another format, an unknown version, a malformed architecture, NaN/Infinity or
-    numbers too large for a float, duplicate keys, or weights that do not fit the architecture.
+    (e.g. truncated), JSON nested deeper than :data:`MAX_DEPTH`, another format, an unknown
+    version, a malformed architecture, more than ``max_parameters`` parameters (default
+    :data:`MAX_PARAMETERS`) or far more than the file holds numbers for (over ``2 * numbers +
+    1000``; both checked before any parameter is made), NaN/Infinity or numbers too large for a
+    float, duplicate keys, text that is not valid Unicode, or weights that do not fit the
+    architecture. A file that cannot be read is an OSError.
     """
+    if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 1:
+        raise ValueError(f"max_parameters must be a positive int, got {max_parameters!r}")
     path = Path(path)
     raw = path.read_bytes()
     try:
         document = parse(raw)
-        module = build(_field(document, "architecture", dict, "the file"))
-        load_state_dict(module, _field(document, "state", dict, "the file"))
+        arch = _field(document, "architecture", dict, "the file")
+        state = _field(document, "state", dict, "the file")
+        declared = parameter_count(arch)
+        # Far more than the file holds numbers for: refused before building (a near miss is built and
+        # then named precisely by load_state_dict), so what is made stays in proportion to the file.
+        if declared > 2 * len(state) + 1000:
+            raise ValueError(f"the architecture declares {declared} parameters but the state holds {len(state)}")
+        module = build(arch, max_parameters)
+        load_state_dict(module, state)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{path}: not a loadable chainrule model: {error}") from None
     return module
@@ -358,16 +424,44 @@ def parse(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"not UTF-8 text (byte {error.start}): not a file nn.save wrote") from None
+    depth = nesting_depth(text, JSON_STRINGS)
+    if depth > MAX_DEPTH:
+        raise ValueError(f"JSON nested {depth} deep; a model file nests at most {MAX_DEPTH} deep")
     try:
         document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON, truncated or damaged? ({error})") from None
+    if _SURROGATE_ESCAPE.search(text):  # a lone one decodes to text no file, page or terminal can hold
+        try:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"text that is not valid Unicode ({error.object[error.start:error.end]!r})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"not a chainrule model file (no \"format\": {FORMAT!r} at the top level)")
     version = document.get("version")
     if version != VERSION or isinstance(version, bool):
         raise ValueError(f"format version {version!r} is not supported; this chainrule reads version {VERSION}")
     return document
+
+
+JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+"""JSON's strings, for :func:`nesting_depth`."""
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def nesting_depth(text: str, strings: re.Pattern[str]) -> int:
+    """How deep the brackets of ``text`` nest outside its ``strings`` (and comments, if the pattern has
+    them): read before a recursive parser (json, tomllib) could run out of stack on it."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(strings.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _refuse_constant(token: str) -> float:
