@@ -14,6 +14,7 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 import autograd
 import nn.lesson
 from autograd import Value
-from autograd.diagnose import CAUSES, diagnose
+from autograd.diagnose import CAUSES, diagnose, search
 
 # --- the hand derivation ----------------------------------------------------------------------------
 
@@ -382,6 +383,84 @@ def test_bad_input_is_refused_by_name():
     claims = {"x": "3"}
     diagnose(y, grads=claims)
     assert claims == {"x": "3"} and x.grad == 0.0 and y.grad == 0.0  # nothing passed in is changed
+
+
+@pytest.mark.parametrize("claim", ["-4.0", -4, -4.0, Decimal("-4.0"), Fraction(-4, 1), "numpy.float64",
+                                   "numpy.float32", "numpy.int64"])
+def test_every_kind_of_number_is_read_as_the_number_it_is(claim):
+    import numpy
+
+    if isinstance(claim, str) and claim.startswith("numpy."):
+        claim = getattr(numpy, claim.split(".")[1])(-4)
+    x = Value(2.0, "x")
+    y = x * x  # dy/dx = 4, so -4 is the sign lost
+    entry = diagnose(y, grads={"x": claim})["dout/dx"]
+    assert entry.verdict == "wrong" and entry.causes == ("sign",) and float(entry.claimed) == -4.0
+
+
+def test_numpy_and_fraction_claims_keep_their_own_digits():
+    import numpy
+
+    x = Value(0.1, "x")
+    y = x * 1.0
+    # float32(0.1) is written 0.1 by numpy; as a float64 it is 0.10000000149..., which would be "wrong"
+    assert diagnose(y, data={"x": numpy.float32(0.1)})["x"].verdict == "agrees"
+    assert diagnose(y, grads={"x": Fraction(1, 1)})["dout/dx"].verdict == "agrees"
+
+
+@pytest.mark.parametrize("claim", ["1e400", "9" * 400, 10**400, -(10**400), Decimal("1e400"), Fraction(10**400, 3),
+                                   "nan", "-inf", "Infinity", float("inf"), float("nan"), Decimal("NaN")])
+def test_numbers_a_float_cannot_hold_are_refused_naming_the_entry(claim):
+    x = Value(3.0, "x")
+    y = x * x
+    y.label = "y"
+    with pytest.raises(ValueError, match=r"the claimed value for dy/dx must be a finite number"):
+        diagnose(y, grads={"x": claim})
+    with pytest.raises(ValueError, match=r"the claimed value for x must be a finite number"):
+        diagnose(y, data={"x": claim})
+
+
+@pytest.mark.parametrize("claims", [[("x", "6")], {("x", "6")}, "x=6", 6.0, [["x", "6"]]])
+def test_claims_come_in_a_mapping_only(claims):
+    x = Value(3.0, "x")
+    y = x * x
+    for argument in ("grads", "data", "updates"):
+        with pytest.raises(TypeError, match=rf"diagnose's {argument} must be a mapping"):
+            diagnose(y, lr=0.1, **{argument: claims})
+
+
+def test_a_graph_whose_exact_gradient_overflows_is_refused_as_backward_refuses_it():
+    x = Value(1e-300, "x")
+    h = x * 1e300
+    h.label = "h"
+    y = h * 1e300  # y = 1e300 is finite; dy/dx = 1e600 is not
+    y.label = "y"
+    refusal = r"the gradient reaching Value\(data=1e-300, .*label='x'\) overflowed to inf"
+    with pytest.raises(ValueError, match=refusal):
+        y.backward()
+    with pytest.raises(ValueError, match=refusal):
+        diagnose(y, grads={"x": "1"})
+    assert x.grad == 0.0 and h.grad == 0.0 and y.grad == 0.0
+
+
+def test_the_search_runs_a_bounded_number_of_sweeps_however_deep_the_graph():
+    """The cost of a claim is linear in the graph: each sweep is, and their number does not grow with depth."""
+    def chain(n: int) -> tuple[Value, Value]:
+        x = Value(0.5, "x")
+        h = x
+        for k in range(n):
+            h = h * 1.0001 if k % 2 else h.tanh()
+        h.label = "y"
+        return x, h
+
+    sweeps = []
+    for n in (60, 240):
+        x, y = chain(n)
+        exact = autograd.grad(y, [x])[0]
+        report = diagnose(y, grads={"x": f"{-exact:.4f}"})
+        assert report["dy/dx"].causes == ("sign",)
+        sweeps.append(report.sweeps)
+    assert sweeps[1] <= sweeps[0] <= 2 * search.SINGLES + 2 * search.BEAM**2
 
 
 # --- the tutorial: every finding the demo prints, found from its printed numbers alone --------------------
