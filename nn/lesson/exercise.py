@@ -5,6 +5,7 @@ written and why.
 
     chainrule exercise --seed 7 --out ex7     # ex7/worksheet.md and ex7/answers.toml
     chainrule check ex7/answers.toml          # exit 0: all agree; 1: something to fix; 2: a bad file
+    chainrule exercise --out ex7 --force      # start again: replaces an answers file already filled in
 
 (``python -m nn.lesson.exercise [--seed N] [--out DIR]`` and ``python -m nn.lesson.exercise check FILE`` do the same.)
 The template names every quantity with the tutorial's 1-based names (``h1_in1``, ``W_k1l2``);
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import textwrap
 import tomllib
@@ -27,8 +29,9 @@ from autograd import Value
 from autograd.diagnose import diagnose
 
 from .. import losses
-from ..modules import MLP, Layer
-from . import tutorial
+from ..io import nesting_depth, write_atomically
+from ..modules import MLP
+from . import terminal, tutorial
 
 SECTIONS = {
     "data": "values of the forward pass",
@@ -60,14 +63,7 @@ class Exercise:
 
     def network(self) -> MLP:
         """The network, labelled with the tutorial's 1-based names."""
-        layers = [
-            Layer.from_matrices(W, [tutorial.BIAS] * 3, act, names=(src, dst), node_names=nodes,
-                                labels=tutorial.tutorial_labels)
-            for W, act, (src, dst), nodes in zip(
-                self.weights, tutorial.ACTIVATIONS, (("i", "j"), ("j", "k"), ("k", "l")), tutorial.NODE_NAMES
-            )
-        ]
-        return MLP.from_layers(layers)
+        return tutorial.network(self.weights)
 
     def loss(self, model: MLP | None = None) -> Value:
         """The tutorial's loss E on the tutorial's input and target, as a graph."""
@@ -154,22 +150,40 @@ def template(ex: Exercise) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``chainrule exercise``: write worksheet.md and answers.toml for the tutorial's network or a seeded variant."""
+    """``chainrule exercise``: write worksheet.md and answers.toml for the tutorial's network or a seeded variant.
+
+    Refuses (exit 2, writing nothing) an ``--out`` that is a file or cannot be made, and an
+    answers.toml already there that differs from the fresh template (answers filled in) unless
+    ``--force``."""
     parser = argparse.ArgumentParser(
         prog="chainrule exercise",
         description="Write a backpropagation worksheet (Markdown) and an answers template (TOML).",
+        epilog=terminal.EXIT_CODES,
     )
     parser.add_argument("--seed", type=int, default=None,
                         help="draw a variant network with other weights (default: the tutorial's own)")
     parser.add_argument("--out", default="exercise", metavar="DIR", help="folder to write into (default exercise/)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an answers.toml in DIR even if answers were filled in")
     args = parser.parse_args(argv)
     ex = Exercise.make(args.seed)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "worksheet.md").write_text(worksheet(ex), encoding="utf-8")
-    (out / "answers.toml").write_text(template(ex), encoding="utf-8")
-    print(f"Wrote {out / 'worksheet.md'} and {out / 'answers.toml'}.")
-    return 0
+    files = {out / "worksheet.md": worksheet(ex), out / "answers.toml": template(ex)}
+    if out.exists() and not out.is_dir():
+        return terminal.fail("chainrule exercise", f"--out {args.out!r} is a file; the exercise goes into a folder")
+    try:
+        answers = out / "answers.toml"
+        if not args.force and answers.exists() and answers.read_bytes() != files[answers].encode("utf-8"):
+            return terminal.fail("chainrule exercise", f"{answers} already holds other answers (filled in, or "
+                                 "another exercise); nothing was written. Pass --force to replace it, or choose "
+                                 "another --out.")
+        out.mkdir(parents=True, exist_ok=True)
+        for path, text in files.items():
+            write_atomically(path, text)
+    except OSError as error:
+        return terminal.fail("chainrule exercise", f"cannot write into --out {args.out!r}: {error.strerror or error}")
+    terminal.say(f"Wrote {out / 'worksheet.md'} and {out / 'answers.toml'}.")
+    return terminal.OK
 
 
 # --- checking a filled template -------------------------------------------------------------------
@@ -179,12 +193,24 @@ class AnswersError(ValueError):
     """A template that cannot be checked, with what was wrong and what is accepted."""
 
 
+MAX_DEPTH = 10
+"""An answers file nesting arrays or inline tables deeper than this is refused before it is parsed."""
+
+# TOML's strings (multi-line first) and comments: brackets inside them do not nest.
+_TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
+
+
 def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]:
     """Read a filled template: the exercise (from its seed) and the answered values by table."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise AnswersError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise AnswersError(f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    depth = nesting_depth(text, _TOML_STRINGS)
+    if depth > MAX_DEPTH:
+        raise AnswersError(f"{path} nests arrays or tables {depth} deep; an answers file nests at most {MAX_DEPTH}")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -252,15 +278,15 @@ def check_main(argv: list[str] | None = None) -> int:
     """``chainrule check answers.toml``: print the diagnosis; exit 0 if every answer agrees, 1 if not,
     2 for a file that cannot be checked."""
     parser = argparse.ArgumentParser(prog="chainrule check",
-                                     description="Check a filled answers template and explain each mistake.")
+                                     description="Check a filled answers template and explain each mistake.",
+                                     epilog=terminal.EXIT_CODES)
     parser.add_argument("answers", help="the answers.toml written by `chainrule exercise`, filled in")
     args = parser.parse_args(argv)
     try:
         code, text = check(args.answers)
     except AnswersError as error:
-        print(f"chainrule check: {error}", file=sys.stderr)
-        return 2
-    print(text)
+        return terminal.fail("chainrule check", str(error))
+    terminal.say(text)
     return code
 
 
