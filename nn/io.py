@@ -316,7 +316,8 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     fsynced, and then replaces ``path`` in one rename: a reader sees the old file or the new one.
     An existing file keeps its permission bits (a private 0600 file stays private) and a symbolic
     link keeps pointing where it did; a new file gets the permissions the umask gives any file.
-    Refuses (writing nothing) a model whose numbers are not finite; an OSError names ``path``.
+    Refuses (writing nothing) a model whose numbers are not finite or whose labels are not valid
+    Unicode (a lone surrogate); an OSError names ``path``.
     """
     arch = architecture(module)
     state = state_dict(module)
@@ -326,6 +327,10 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     document = {"format": FORMAT, "version": VERSION, "architecture": arch, "state": state}
     # allow_nan=False: a non-finite number can never reach the file even if a check above is missed.
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    try:
+        _require_unicode(text, document)
+    except ValueError as error:
+        raise ValueError(f"cannot save: a label holds {error}; labels must be valid Unicode") from None
     try:
         write_atomically(Path(os.path.realpath(path)), text)
     except OSError as error:
@@ -431,11 +436,7 @@ def parse(raw: bytes) -> dict[str, Any]:
         document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON, truncated or damaged? ({error})") from None
-    if _SURROGATE_ESCAPE.search(text):  # a lone one decodes to text no file, page or terminal can hold
-        try:
-            json.dumps(document, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise ValueError(f"text that is not valid Unicode ({error.object[error.start:error.end]!r})") from None
+    _require_unicode(text, document)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"not a chainrule model file (no \"format\": {FORMAT!r} at the top level)")
     version = document.get("version")
@@ -462,6 +463,15 @@ def nesting_depth(text: str, strings: re.Pattern[str]) -> int:
         else:
             depth -= 1
     return deepest
+
+
+def _require_unicode(text: str, document: Any) -> None:
+    """Refuse a lone surrogate ("\\ud800" in the JSON ``text``): no file, page or terminal can hold it."""
+    if _SURROGATE_ESCAPE.search(text):  # only an escape can make one; most files have none
+        try:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"text that is not valid Unicode ({error.object[error.start:error.end]!r})") from None
 
 
 def _refuse_constant(token: str) -> float:

@@ -186,7 +186,8 @@ def _node(graph: Graph, label: object, what: str) -> Value:
     found = graph.by_label.get(label)
     if not found:
         known = ", ".join(sorted(graph.by_label)[:12])
-        raise KeyError(f"no Value labelled {label!r} in the output's graph ({what}); labels there include: {known}")
+        there = f"labels there include: {known}" if known else "no Value there has a label (set .label)"
+        raise KeyError(f"no Value labelled {label!r} in the output's graph ({what}); {there}")
     if len(found) > 1:
         raise ValueError(f"{len(found)} Values in the output's graph are labelled {label!r}; labels must be unique")
     return found[0]
