@@ -443,6 +443,14 @@ def test_a_graph_whose_exact_gradient_overflows_is_refused_as_backward_refuses_i
     assert x.grad == 0.0 and h.grad == 0.0 and y.grad == 0.0
 
 
+def test_an_update_whose_exact_value_overflows_is_refused_not_graded():
+    x = Value(2.0, "x")
+    y = x * x  # dy/dx = 4; with lr = 1e308 the exact update 2 - 4e308 is -inf
+    with pytest.raises(ValueError, match=r"the exact value of x' overflows a float \(-inf\)"):
+        diagnose(y, updates={"x": "1.6"}, lr=1e308)
+    assert diagnose(y, updates={"x": "1.6"}, lr=0.1)["x'"].verdict == "agrees"  # 2 - 0.1 * 4
+
+
 def test_the_search_runs_a_bounded_number_of_sweeps_however_deep_the_graph():
     """The cost of a claim is linear in the graph: each sweep is, and their number does not grow with depth."""
     def chain(n: int) -> tuple[Value, Value]:

@@ -18,6 +18,7 @@ The smallest set of mutations that reproduces a claim to its printed digits is i
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -84,6 +85,9 @@ def diagnose(
     check_finite(list(truth.grads), list(truth.grads.values()), "the gradient reaching")
     for c in claims:
         c.exact = exact_value(c, truth.grads, truth.terms, rate)
+        if not math.isfinite(c.exact):  # a term or an update (lr * grad) can overflow where grads do not
+            raise ValueError(f"the exact value of {c.name} overflows a float ({c.exact}); nothing can be judged "
+                             "against it (scale the inputs, the loss or lr down)")
 
     contexts = [Context("exact", 0, exact)]
     data_claims = {c.node: c.printed for c in claims if c.kind == "data"}
