@@ -57,6 +57,10 @@ file that declares more is refused before one is made (a 189-byte file could oth
 MAX_DEPTH = 10
 """:func:`load` refuses JSON nested deeper than this (a saved model nests 7 deep), before parsing it."""
 
+BYTES_PER_PARAMETER = 256
+""":func:`load` reads at most this many bytes per allowed parameter, plus a MiB (a saved model takes
+about 75 per parameter): a file larger than that, or an endless one (``/dev/zero``), is refused."""
+
 
 # --------------------------------------------------------------------------------------------------
 # state dicts
@@ -399,15 +403,20 @@ def load(path: str | os.PathLike[str], *, max_parameters: int = MAX_PARAMETERS) 
     (e.g. truncated), JSON nested deeper than :data:`MAX_DEPTH`, another format, an unknown
     version, a malformed architecture, more than ``max_parameters`` parameters (default
     :data:`MAX_PARAMETERS`) or far more than the file holds numbers for (over ``2 * numbers +
-    1000``; both checked before any parameter is made), NaN/Infinity or numbers too large for a
+    1000``; both checked before any parameter is made), more bytes than such a model takes
+    (:data:`BYTES_PER_PARAMETER`, read no further), NaN/Infinity or numbers too large for a
     float, duplicate keys, text that is not valid Unicode, or weights that do not fit the
     architecture. A file that cannot be read is an OSError.
     """
     if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 1:
         raise ValueError(f"max_parameters must be a positive int, got {max_parameters!r}")
     path = Path(path)
-    raw = path.read_bytes()
+    limit = BYTES_PER_PARAMETER * max_parameters + 2**20
+    raw = read_at_most(path, limit + 1)
     try:
+        if len(raw) > limit:
+            raise ValueError(f"larger than {limit} bytes, the most a model of at most {max_parameters} parameters "
+                             "takes (nn.load(path, max_parameters=...) raises it)")
         document = parse(raw)
         arch = _field(document, "architecture", dict, "the file")
         state = _field(document, "state", dict, "the file")
@@ -421,6 +430,21 @@ def load(path: str | os.PathLike[str], *, max_parameters: int = MAX_PARAMETERS) 
     except (ValueError, TypeError) as error:
         raise ValueError(f"{path}: not a loadable chainrule model: {error}") from None
     return module
+
+
+def read_at_most(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The first ``limit`` bytes of a file (all of it if shorter), read in pieces: memory follows what
+    the file holds, not the limit, and an endless file (``/dev/zero``) stops at the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    with open(path, "rb") as f:
+        while size < limit:
+            chunk = f.read(min(2**16, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks)
 
 
 def parse(raw: bytes) -> dict[str, Any]:

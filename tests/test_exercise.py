@@ -153,6 +153,15 @@ def test_a_bad_file_exits_2_with_a_clear_message(tmp_path, capsys, content, mess
     assert err.count("\n") == 1  # one line
 
 
+def test_an_endless_or_huge_answers_file_is_refused_unread(tmp_path, capsys):
+    assert check_main(["/dev/zero"]) == 2
+    assert "/dev/zero is larger than 1000000 bytes" in capsys.readouterr().err
+    path = tmp_path / "answers.toml"
+    path.write_text(exercise.template(Exercise.make()) + "#" * exercise.MAX_BYTES)
+    assert check_main([str(path)]) == 2
+    assert "larger than" in capsys.readouterr().err
+
+
 def test_brackets_inside_strings_and_comments_are_not_nesting(tmp_path, capsys):
     main(["--out", str(tmp_path)])
     text = (tmp_path / "answers.toml").read_text()

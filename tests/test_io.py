@@ -460,3 +460,17 @@ def test_save_errors_name_the_users_path_not_the_temporary_file(tmp_path):
         nn.save(model, tmp_path)
     assert str(tmp_path) in str(info.value) and ".tmp" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endless_or_oversized_file_is_refused_without_reading_it_all(tmp_path):
+    limit = r"larger than 1051136 bytes, the most a model of at most 10 parameters"  # 256 * 10 + 2**20
+    with pytest.raises(ValueError, match=limit) as info:
+        nn.load("/dev/zero", max_parameters=10)  # endless: read no further than the limit
+    assert str(info.value).startswith("/dev/zero: not a loadable chainrule model")
+    path = tmp_path / "padded.json"
+    model = nn.MLP(2, [3, 1], ["tanh", "linear"], seed=0)
+    nn.save(model, path)
+    path.write_text(path.read_text() + " " * (nnio.BYTES_PER_PARAMETER * 13 + 2**20))  # valid JSON, too long
+    with pytest.raises(ValueError, match="larger than"):
+        nn.load(path, max_parameters=13)
+    assert nn.load(path).state_dict() == model.state_dict()  # the default limit reads it

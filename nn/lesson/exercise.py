@@ -29,7 +29,7 @@ from autograd import Value
 from autograd.diagnose import diagnose
 
 from .. import losses
-from ..io import nesting_depth, write_atomically
+from ..io import nesting_depth, read_at_most, write_atomically
 from ..modules import MLP
 from . import terminal, tutorial
 
@@ -196,6 +196,9 @@ class AnswersError(ValueError):
 MAX_DEPTH = 10
 """An answers file nesting arrays or inline tables deeper than this is refused before it is parsed."""
 
+MAX_BYTES = 1_000_000
+"""An answers file longer than this is refused unread (the template is under 2 KB; ``/dev/zero`` is endless)."""
+
 # TOML's strings (multi-line first) and comments: brackets inside them do not nest.
 _TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
 
@@ -203,9 +206,13 @@ _TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\
 def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]:
     """Read a filled template: the exercise (from its seed) and the answered values by table."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = read_at_most(path, MAX_BYTES + 1)
     except OSError as error:
         raise AnswersError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_BYTES:
+        raise AnswersError(f"{path} is larger than {MAX_BYTES} bytes; an answers file takes a few KB")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise AnswersError(f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     depth = nesting_depth(text, _TOML_STRINGS)
