@@ -97,6 +97,14 @@ def test_usage_errors_exit_2_with_one_message_and_no_traceback(argv, tmp_path, m
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"] and (tmp_path / "a-file").read_text() == "mine"
 
 
+def test_a_learning_rate_that_makes_training_overflow_is_a_usage_error(capsys):
+    argv = ["demo", "--only", "5", "--steps", "50", "--lr", "1e300", "--optimizer", "adam", "--init", "random"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule demo: training stopped: ") and "a smaller --lr" in err
+    assert err.count("\n") == 1
+
+
 def test_demo_into_a_folder_it_cannot_make_exits_2_after_printing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a-file").write_text("mine")

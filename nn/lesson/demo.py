@@ -109,7 +109,8 @@ def pictures(out_dir: str) -> list[str]:
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Run the walkthrough with command-line options ``argv`` (default ``sys.argv[1:]``); returns 0, or 2
-    if the pictures cannot be written into ``--out`` (what was printed before stays printed)."""
+    if training overflows (a huge ``--lr``) or the pictures cannot be written into ``--out`` (what was
+    printed before stays printed)."""
     args = parse_args(argv, prog)
     show = args.sections
     walk = wt.build(args.loss)
@@ -125,8 +126,11 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         )
     terminal.say("\n".join(out))
     if 5 in show:
-        result = ex.train(args.loss, args.steps, args.lr, args.optimizer, args.seed, args.init,
-                          progress=Progress(not args.no_progress))
+        try:
+            result = ex.train(args.loss, args.steps, args.lr, args.optimizer, args.seed, args.init,
+                              progress=Progress(not args.no_progress))
+        except ValueError as error:  # the engine refuses a number that overflowed: the options drove it there
+            return terminal.fail(prog or "demo", f"training stopped: {error}; a smaller --lr keeps the numbers finite")
         terminal.say("\n".join(text.render_training(result, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
                                                   init=args.init)))
     if 6 in show:
