@@ -68,8 +68,7 @@ class Exercise:
     def loss(self, model: MLP | None = None) -> Value:
         """The tutorial's loss E on the tutorial's input and target, as a graph."""
         model = model or self.network()
-        xs = [Value(v, f"i{k + 1}") for k, v in enumerate(tutorial.INPUT)]
-        E = losses.binary_cross_entropy(model(xs), tutorial.TARGET)
+        E = losses.binary_cross_entropy(model(tutorial.inputs()), tutorial.TARGET)
         E.label = "E"
         return E
 

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from autograd import Value
+
 from ..modules import MLP, Layer
 
 INPUT: tuple[float, ...] = (0.1, 0.2, 0.7)
@@ -68,6 +70,11 @@ def network(weights: Sequence[Sequence[Sequence[float]]] = (W_IJ, W_JK, W_KL)) -
         for W, act, (src, dst), nodes in zip(weights, ACTIVATIONS, (("i", "j"), ("j", "k"), ("k", "l")), NODE_NAMES)
     ]
     return MLP.from_layers(layers, input_name="x")
+
+
+def inputs() -> list[Value]:
+    """The tutorial's input as fresh leaves with its own names ``i1``, ``i2``, ``i3``."""
+    return [Value(v, tutorial_labels("i", (k,))) for k, v in enumerate(INPUT)]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -162,15 +162,11 @@ def quantity(
 _KINDS = {"data": "data", "grad": "grads", "local": "partials", "term": "terms", "update": "updates"}
 
 
-def _inputs() -> list[Value]:
-    return [Value(v, f"i{k + 1}") for k, v in enumerate(tutorial.INPUT)]
-
-
 @lru_cache(maxsize=1)
 def diagnosis() -> Report:
     """``autograd.diagnose`` run on every number the tutorial printed, against its own loss."""
     model = tutorial.network()
-    E = loss_function("tutorial")(model(_inputs()), tutorial.TARGET)
+    E = loss_function("tutorial")(model(tutorial.inputs()), tutorial.TARGET)
     E.label = "E"
     return diagnose(E, **tutorial.claims(), lr=tutorial.LEARNING_RATE)  # type: ignore[arg-type]
 
@@ -182,7 +178,7 @@ def _entries() -> dict[tuple[str, object], Entry]:
 
 def _run(loss: str) -> tuple[MLP, list[tuple[list[Value], list[Value]]], Value]:
     model = tutorial.network()
-    steps = model.trace(_inputs())
+    steps = model.trace(tutorial.inputs())
     E = loss_function(loss)(steps[-1][1], tutorial.TARGET)
     E.label = "E"
     E.backward()
