@@ -139,6 +139,8 @@ def test_unanswered_template_and_partial_answers(tmp_path, capsys):
         ("[network]\nseed = 1\n[data]\nh1_in1 = {a = {b = {c = 1}}}\n", "must be a number"),
         ("[network]\nseed = 1\n[data.h1_in1]\nx = 1\n", "must be a number"),
         ("[network]\nseed = 1\nlearning_rate = nan\n", "learning_rate is nan"),
+        ('[network]\nseed = 1\n[data]\n"\\u001b[2Jx\\nnew line" = 1\n', r"has no quantity '\x1b[2Jx\nnew line'"),
+        ('[network]\nseed = 1\n["\\u001b]0;title\\u0007"]\n', r"unknown table(s) '\x1b]0;title\x07'"),
     ],
 )
 def test_a_bad_file_exits_2_with_a_clear_message(tmp_path, capsys, content, message):

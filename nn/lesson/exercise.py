@@ -239,7 +239,7 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
                            "leave it as the template wrote it")
     unknown = set(doc) - {"network", *SECTIONS}
     if unknown:
-        raise AnswersError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}")
+        raise AnswersError(f"{path}: unknown table(s) {_shown(unknown)}; accepted: {', '.join(SECTIONS)}")
     known = ex.quantities()
     answers: dict[str, dict[str, Any]] = {}
     for table in SECTIONS:
@@ -248,7 +248,7 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
             raise AnswersError(f"{path}: [{table}] must be a table of name = value")
         extra = set(given) - set(known[table])
         if extra:
-            raise AnswersError(f"{path}: [{table}] has no quantity {', '.join(sorted(extra))}; "
+            raise AnswersError(f"{path}: [{table}] has no quantity {_shown(extra)}; "
                                f"the names are like {', '.join(known[table][:3])}")
         answers[table] = {}
         for name, value in given.items():
@@ -259,6 +259,12 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
                                    f"got {value!r}")
             answers[table][name] = value
     return ex, answers
+
+
+def _shown(names: set[str]) -> str:
+    """Names from the file as printable text: a bare name as it is, anything else quoted and escaped
+    (a key holding a newline or a terminal escape sequence is shown, not obeyed)."""
+    return ", ".join(n if n.isidentifier() and n.isascii() else repr(n) for n in sorted(names))
 
 
 def check(path: str | Path) -> tuple[int, str]:
