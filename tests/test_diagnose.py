@@ -443,6 +443,36 @@ def test_a_graph_whose_exact_gradient_overflows_is_refused_as_backward_refuses_i
     assert x.grad == 0.0 and h.grad == 0.0 and y.grad == 0.0
 
 
+def test_in_a_deep_graph_the_estimate_still_finds_a_lost_sign_in_terms_and_updates():
+    """200 layers: more sites than are run whole, so the first-order ranking picks which are."""
+    w = Value(0.5, "w")
+    h = w
+    for k in range(200):
+        h = h * 1.0001 if k % 2 else h.tanh()
+        if k == 120:
+            h.label, before = "h", h.inputs[0]
+            before.label = "g"
+    y = h * 1.0
+    y.label = "y"
+    # independent of the engine: d tanh(u)/du = 1 - tanh(u)**2 and d(u * c)/du = c, multiplied along the chain
+    x, dy_dw, dy_dh = 0.5, 1.0, 1.0
+    locals_ = []
+    for k in range(200):
+        d = 1.0001 if k % 2 else 1.0 - math.tanh(x) ** 2
+        x = x * 1.0001 if k % 2 else math.tanh(x)
+        locals_.append(d)
+    for d in locals_:
+        dy_dw *= d
+    for d in locals_[121:]:
+        dy_dh *= d
+    dh_dg = locals_[120]
+    report = diagnose(y, terms={("h", "g"): f"{-dy_dh * dh_dg:.6g}"}, updates={"w": f"{0.5 + 0.1 * dy_dw:.8f}"},
+                      lr=0.1)
+    assert report["dy/dh*dh/dg"].causes[0] == "sign"
+    assert report["w'"].causes[0] == "sign"
+    assert report.sweeps <= 2 * search.SINGLES + 2 * search.BEAM**2
+
+
 def test_an_update_whose_exact_value_overflows_is_refused_not_graded():
     x = Value(2.0, "x")
     y = x * x  # dy/dx = 4; with lr = 1e308 the exact update 2 - 4e308 is -inf

@@ -219,23 +219,18 @@ class Search:
 
     def _likeliest(self, singles: list[Mutation], graph: Graph) -> list[Mutation]:
         """The :data:`SINGLES` local mutations whose first-order estimate brings the most open claims
-        closer (ties: the graph's order), plus every one that changes a claimed local derivative."""
+        closer (ties: the graph's order), those that change a claimed local derivative first."""
         exact = self.bases[((), "exact")]
         g = sweep(self.contexts[0].fwd, None).grads
-        tangents: dict[Value, dict[Value, float]] = {}
-        ranked = []
-        for k, m in enumerate(singles):
-            if self._changes_a_local_claim(m):
-                ranked.append((-len(self.open) - 1, k, m))
+        counts = [len(self.open) + 1 if self._changes_a_local_claim(m) else 0 for m in singles]
+        for c in self.open:
+            if c.kind in ("data", "local"):
                 continue
-            count = 0
-            for c in self.open:
-                if c.kind in ("data", "local"):
-                    continue
-                count += self._closer(c, exact[c][0], estimated(c, m, g, tangents, graph))
-            ranked.append((-count, k, m))
-        ranked.sort(key=lambda item: item[:2])
-        return [m for _, _, m in ranked[:SINGLES]]
+            t = tangent(c.node, graph)  # one claim at a time: memory stays linear in the graph
+            for k, m in enumerate(singles):
+                counts[k] += self._closer(c, exact[c][0], estimated(c, m, g, t))
+        ranked = sorted(range(len(singles)), key=lambda k: (-counts[k], k))
+        return [singles[k] for k in ranked[:SINGLES]]
 
     # --- the beam ------------------------------------------------------------------------------
 
@@ -316,16 +311,12 @@ def distance(c: Claim, v: float) -> float:
     return log_distance(v, c.printed.value)
 
 
-def estimated(
-    c: Claim, m: Mutation, g: dict[Value, float], tangents: dict[Value, dict[Value, float]], graph: Graph
-) -> float:
+def estimated(c: Claim, m: Mutation, g: dict[Value, float], t: dict[Value, float]) -> float:
     """A gradient, term or update claim's base number (for an update, its gradient) with ``m``'s edges
     negated or dropped, to first order: each edge's share of the gradient (upstream x local x
-    d(input)/d(node)) taken off twice or once. Exact for a sign site (a path crosses a layer once)."""
+    d(input)/d(node), from ``t``: :func:`tangent` of the claim's node) taken off twice or once. Exact
+    for a sign site (a path crosses a layer once)."""
     node = c.node
-    t = tangents.get(node)
-    if t is None:
-        t = tangents[node] = _tangent(node, graph)
     k = 2.0 if m.action == "negate" else 1.0
     share = 0.0
     for consumer, i in m.edges:
@@ -340,7 +331,7 @@ def estimated(
     return grad
 
 
-def _tangent(node: Value, graph: Graph) -> dict[Value, float]:
+def tangent(node: Value, graph: Graph) -> dict[Value, float]:
     """d(v)/d(node) for every v computed from ``node`` (forward mode, in topological order)."""
     t = {node: 1.0}
     for v in graph.order[graph.position[node] + 1:]:
