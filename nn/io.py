@@ -457,7 +457,8 @@ def parse(raw: bytes) -> dict[str, Any]:
     if depth > MAX_DEPTH:
         raise ValueError(f"JSON nested {depth} deep; a model file nests at most {MAX_DEPTH} deep")
     try:
-        document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        document = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer,
+                              object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON, truncated or damaged? ({error})") from None
     _require_unicode(text, document)
@@ -496,6 +497,14 @@ def _require_unicode(text: str, document: Any) -> None:
             json.dumps(document, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError as error:
             raise ValueError(f"text that is not valid Unicode ({error.object[error.start:error.end]!r})") from None
+
+
+def _integer(token: str) -> int:
+    # Python refuses to read ints of more than 4300 digits with advice about an interpreter setting;
+    # any int past a float's 309 digits can only be refused here, so say it in the file's terms.
+    if len(token.lstrip("-")) > 310:
+        raise ValueError(f"the file holds an integer of {len(token.lstrip('-'))} digits; a model's numbers fit a float")
+    return int(token)
 
 
 def _refuse_constant(token: str) -> float:

@@ -295,6 +295,11 @@ def first_state_key(doc):
     return next(iter(doc["state"]))
 
 
+def first_weight_as(number: bytes) -> bytes:
+    """A good file with its first weight written as ``number`` (JSON text)."""
+    return edit(lambda d: d["state"].update({first_state_key(d): 7})).replace(b": 7", b": " + number, 1)
+
+
 BAD_FILES = {
     "empty": (b"", "not valid JSON"),
     "garbage": (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
@@ -325,6 +330,8 @@ BAD_FILES = {
     "overflow": (edit(lambda d: d["state"].update({first_state_key(d): 1.0})).replace(b"1.0", b"1e999", 1),
                  "must be finite"),
     "duplicate key": (b'{"format": "chainrule-model", "format": "chainrule-model"}', "appears twice"),
+    "huge int": (first_weight_as(b"9" * 5000), "an integer of 5000 digits"),
+    "int past a float": (first_weight_as(b"2" + b"0" * 308), "too large for a float"),  # 2e308: past the largest
 }
 
 
