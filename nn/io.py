@@ -339,7 +339,8 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
         write_atomically(Path(os.path.realpath(path)), text)
     except OSError as error:
         # The user's own path in the message, not the hidden temporary file's name.
-        raise type(error)(error.errno, f"cannot save the model to {os.fspath(path)!r}: {error.strerror}") from None
+        reason = error.strerror or str(error)
+        raise type(error)(error.errno, f"cannot save the model to {os.fspath(path)!r}: {reason}") from None
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -453,9 +454,8 @@ def parse(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"not UTF-8 text (byte {error.start}): not a file nn.save wrote") from None
-    depth = nesting_depth(text, JSON_STRINGS)
-    if depth > MAX_DEPTH:
-        raise ValueError(f"JSON nested {depth} deep; a model file nests at most {MAX_DEPTH} deep")
+    if nests_deeper(text, JSON_STRINGS, MAX_DEPTH):
+        raise ValueError(f"JSON nested more than {MAX_DEPTH} deep; a model file nests 7 deep")
     try:
         document = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer,
                               object_pairs_hook=_unique_keys)
@@ -471,23 +471,23 @@ def parse(raw: bytes) -> dict[str, Any]:
 
 
 JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-"""JSON's strings, for :func:`nesting_depth`."""
+"""JSON's strings, for :func:`nests_deeper`."""
 
-_BRACKETS = re.compile(r"[\[\]{}]")
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"[\[{][\]}]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def nesting_depth(text: str, strings: re.Pattern[str]) -> int:
-    """How deep the brackets of ``text`` nest outside its ``strings`` (and comments, if the pattern has
-    them): read before a recursive parser (json, tomllib) could run out of stack on it."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(strings.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+def nests_deeper(text: str, strings: re.Pattern[str], limit: int) -> bool:
+    """Whether the brackets of ``text`` nest more than ``limit`` deep outside its ``strings`` (and
+    comments, if the pattern has them): asked before a recursive parser (json, tomllib) could run
+    out of stack. Each of at most ``limit`` passes removes the innermost pairs, in C, without recursion."""
+    brackets = _NOT_BRACKETS.sub("", strings.sub("", text))
+    for _ in range(limit):
+        brackets, removed = _INNERMOST.subn("", brackets)
+        if not removed:
+            return False
+    return _INNERMOST.search(brackets) is not None  # a pair left after `limit` levels: one more level
 
 
 def _require_unicode(text: str, document: Any) -> None:

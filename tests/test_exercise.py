@@ -135,7 +135,7 @@ def test_unanswered_template_and_partial_answers(tmp_path, capsys):
         ("[network]\nseed = 1\n[data]\nh1_in1 = nan\n", "h1_in1 must be a finite number"),
         ('[network]\nseed = 1\n[grads]\nW_i1j1 = "' + "9" * 400 + '"\n', "dE/dW_i1j1 must be a finite number"),
         (b"[network]\nseed = 1\n[data]\nh1_in1 = \"1.35\xe9\"\n", "not UTF-8 text (byte 40)"),
-        ("[network]\nseed = 1\n[data]\nh1_in1 = " + "[" * 5000 + "]" * 5000 + "\n", "nests arrays or tables 5000"),
+        ("[network]\nseed = 1\n[data]\nh1_in1 = " + "[" * 5000 + "]" * 5000 + "\n", "tables more than 10 deep"),
         ("[network]\nseed = 1\n[data]\nh1_in1 = {a = {b = {c = 1}}}\n", "must be a number"),
         ("[network]\nseed = 1\n[data.h1_in1]\nx = 1\n", "must be a number"),
         ("[network]\nseed = 1\nlearning_rate = nan\n", "learning_rate is nan"),

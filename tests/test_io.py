@@ -407,7 +407,7 @@ def test_the_parameter_limit_is_documented_checked_and_overridable(tmp_path):
 def test_deep_nesting_is_refused_before_parsing(tmp_path, depth):
     path = tmp_path / "deep.json"
     path.write_text('{"format": "chainrule-model", "version": 1, "x": ' + "[" * depth + "]" * depth + "}")
-    with pytest.raises(ValueError, match=rf"nested {depth + 1} deep; a model file nests at most") as info:
+    with pytest.raises(ValueError, match=r"JSON nested more than 10 deep; a model file nests 7 deep") as info:
         nn.load(path)
     assert str(path) in str(info.value)
 

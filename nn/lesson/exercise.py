@@ -29,7 +29,7 @@ from autograd import Value
 from autograd.diagnose import diagnose
 
 from .. import losses
-from ..io import nesting_depth, read_at_most, write_atomically
+from ..io import nests_deeper, read_at_most, write_atomically
 from ..modules import MLP
 from . import terminal, tutorial
 
@@ -214,9 +214,8 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise AnswersError(f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
-    depth = nesting_depth(text, _TOML_STRINGS)
-    if depth > MAX_DEPTH:
-        raise AnswersError(f"{path} nests arrays or tables {depth} deep; an answers file nests at most {MAX_DEPTH}")
+    if nests_deeper(text, _TOML_STRINGS, MAX_DEPTH):
+        raise AnswersError(f"{path} nests arrays or tables more than {MAX_DEPTH} deep; answers are plain numbers")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
