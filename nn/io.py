@@ -206,13 +206,13 @@ def build(arch: Any, max_parameters: int = MAX_PARAMETERS) -> Module:
         n_in = _size(arch, "n_in", "Neuron")
         labels = _field(arch, "weight_labels", list, "Neuron architecture")
         if len(labels) != n_in or not all(isinstance(s, str) for s in labels):
-            raise ValueError(f"Neuron architecture: 'weight_labels' must be {n_in} strings, got {labels!r}")
+            raise ValueError(f"Neuron architecture: 'weight_labels' must be {n_in} strings, got {labels!r:.80}")
         activation = _activation(arch, "Neuron")
         if activation == "softmax":
             raise ValueError("Neuron architecture: softmax acts across a layer, a Neuron cannot have it")
         return Neuron([0.0] * n_in, activation=activation, weight_labels=labels,
                       bias_label=_field(arch, "bias_label", str, "Neuron architecture"))
-    raise ValueError(f"architecture: unknown type {kind!r}; accepted: 'MLP', 'Layer', 'Neuron'")
+    raise ValueError(f"architecture: unknown type {kind!r:.80}; accepted: 'MLP', 'Layer', 'Neuron'")
 
 
 def parameter_count(arch: Any) -> int:
@@ -231,7 +231,7 @@ def parameter_count(arch: Any) -> int:
         return _layer_count(arch, "Layer")
     if kind == "Neuron":
         return _size(arch, "n_in", "Neuron") + 1
-    raise ValueError(f"architecture: unknown type {kind!r}; accepted: 'MLP', 'Layer', 'Neuron'")
+    raise ValueError(f"architecture: unknown type {kind!r:.80}; accepted: 'MLP', 'Layer', 'Neuron'")
 
 
 def _layer_count(arch: Any, who: str) -> int:
@@ -284,7 +284,7 @@ def _field(obj: Any, key: str, kind: type, who: str) -> Any:
         raise ValueError(f"{who} has no {key!r} entry")
     value = obj[key]
     if not isinstance(value, kind):
-        raise ValueError(f"{who}: {key!r} must be a {kind.__name__}, got {value!r}")
+        raise ValueError(f"{who}: {key!r} must be a {kind.__name__}, got {value!r:.80}")
     return value
 
 
@@ -298,13 +298,13 @@ def _size(arch: Any, key: str, who: str) -> int:
 def _activation(arch: Any, who: str) -> str:
     name = _field(arch, "activation", str, f"{who} architecture")
     if name not in F.ACTIVATIONS:
-        raise ValueError(f"{who} architecture: unknown activation {name!r}; accepted: {', '.join(F.ACTIVATIONS)}")
+        raise ValueError(f"{who} architecture: unknown activation {name!r:.80}; accepted: {', '.join(F.ACTIVATIONS)}")
     return str(name)
 
 
 def _pair(value: Any, who: str, key: str) -> tuple[str, str]:
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(s, str) for s in value)):
-        raise ValueError(f"{who} architecture: {key!r} must be two strings, got {value!r}")
+        raise ValueError(f"{who} architecture: {key!r} must be two strings, got {value!r:.80}")
     return (value[0], value[1])
 
 
@@ -515,6 +515,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"the key {key!r} appears twice in one object")
+            raise ValueError(f"the key {key!r:.80} appears twice in one object")
         result[key] = value
     return result

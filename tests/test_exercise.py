@@ -164,6 +164,14 @@ def test_an_endless_or_huge_answers_file_is_refused_unread(tmp_path, capsys):
     assert "larger than" in capsys.readouterr().err
 
 
+def test_many_unknown_names_are_summed_up_in_one_short_line(tmp_path, capsys):
+    path = tmp_path / "answers.toml"
+    path.write_text("[network]\nseed = 1\n[data]\n" + "".join(f"q{k} = 1\n" for k in range(10_000)))
+    assert check_main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "has no quantity q0, q1, q10, q100, q1000 and 9995 more" in err and len(err) < 300
+
+
 def test_brackets_inside_strings_and_comments_are_not_nesting(tmp_path, capsys):
     main(["--out", str(tmp_path)])
     text = (tmp_path / "answers.toml").read_text()

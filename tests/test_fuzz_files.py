@@ -65,7 +65,7 @@ def refused_cleanly(data: bytes) -> None:
             model = nn.load(path)
         except ValueError as error:
             assert str(error).startswith(f"{path}: not a loadable chainrule model: "), error
-            assert "\n" not in str(error)
+            assert "\n" not in str(error) and len(str(error)) < len(str(path)) + 400  # one short line
         else:  # whatever was accepted saves and loads back to the same bits
             again = Path(folder) / "again.json"
             nn.save(model, again)

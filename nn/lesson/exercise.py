@@ -260,10 +260,11 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
     return ex, answers
 
 
-def _shown(names: set[str]) -> str:
-    """Names from the file as printable text: a bare name as it is, anything else quoted and escaped
-    (a key holding a newline or a terminal escape sequence is shown, not obeyed)."""
-    return ", ".join(n if n.isidentifier() and n.isascii() else repr(n) for n in sorted(names))
+def _shown(names: set[str], most: int = 5) -> str:
+    """Names from the file as printable text, the first ``most`` of them: a bare name as it is,
+    anything else quoted and escaped (a key holding a newline or a terminal escape is shown, not obeyed)."""
+    first = [n if n.isidentifier() and n.isascii() else repr(n)[:40] for n in sorted(names)[:most]]
+    return ", ".join(first) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def check(path: str | Path) -> tuple[int, str]:
