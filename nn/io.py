@@ -323,6 +323,7 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     Refuses (writing nothing) a model whose numbers are not finite or whose labels are not valid
     Unicode (a lone surrogate); an OSError names ``path``.
     """
+    target = file_path(path, "nn.save")
     arch = architecture(module)
     state = state_dict(module)
     for name, x in state.items():
@@ -336,11 +337,27 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     except ValueError as error:
         raise ValueError(f"cannot save: a label holds {error}; labels must be valid Unicode") from None
     try:
-        write_atomically(Path(os.path.realpath(path)), text)
+        write_atomically(Path(os.path.realpath(target)), text)
     except OSError as error:
         # The user's own path in the message, not the hidden temporary file's name.
         reason = error.strerror or str(error)
-        raise type(error)(error.errno, f"cannot save the model to {os.fspath(path)!r}: {reason}") from None
+        raise type(error)(error.errno, f"cannot save the model to {target!r}: {reason}") from None
+
+
+def file_path(path: Any, who: str) -> str:
+    """``path`` as a str the operating system can take, or a TypeError / ValueError naming it."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{who} takes a file path (a str or a pathlib.Path), not {type(path).__name__}: {path!r:.80}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"{who} takes a file path as text, not {type(text).__name__}: {text!r:.80}")
+    try:
+        ok = b"\0" not in os.fsencode(text)  # the file system's own encoding (undecodable bytes round-trip)
+    except UnicodeEncodeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{who}: {text!r:.80} cannot name a file (a NUL, or text the file system cannot encode)")
+    return text
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -411,7 +428,7 @@ def load(path: str | os.PathLike[str], *, max_parameters: int = MAX_PARAMETERS) 
     """
     if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 1:
         raise ValueError(f"max_parameters must be a positive int, got {max_parameters!r}")
-    path = Path(path)
+    path = Path(file_path(path, "nn.load"))
     limit = BYTES_PER_PARAMETER * max_parameters + 2**20
     raw = read_at_most(path, limit + 1)
     try:

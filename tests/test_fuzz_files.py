@@ -136,3 +136,22 @@ def test_the_parameter_limit_option(max_parameters):
             assert not valid or ("more than the limit" in str(error) and max_parameters < 13)
         else:
             assert valid and max_parameters >= 13 and copy.state_dict() == model.state_dict()
+
+
+@given(name=st.text(max_size=20).filter(lambda n: not n.startswith("/") and ".." not in n.split("/")))
+def test_any_file_name(name):
+    """A name is written exactly where it says, or refused naming it; nothing else appears.
+    (Names stay inside the test's folder: no absolute paths, no ``..``.)"""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, name)
+        model = nn.Neuron([0.5, 2.0])
+        try:
+            nn.save(model, path)
+        except (OSError, ValueError) as error:
+            assert repr(path)[:40] in str(error) or repr(path)[1:40] in str(error), error
+            leftover = [p for p in Path(folder).rglob("*") if p.is_file()]
+            assert leftover == []
+        else:
+            assert nn.load(path).state_dict() == model.state_dict()
+            files = [p for p in Path(folder).rglob("*") if p.is_file()]
+            assert files == [Path(os.path.realpath(path))]

@@ -481,3 +481,26 @@ def test_an_endless_or_oversized_file_is_refused_without_reading_it_all(tmp_path
     with pytest.raises(ValueError, match="larger than"):
         nn.load(path, max_parameters=13)
     assert nn.load(path).state_dict() == model.state_dict()  # the default limit reads it
+
+
+@pytest.mark.parametrize(("path", "error", "message"), [
+    ("a\0b.json", ValueError, "cannot name a file"),
+    ("d\ud800.json", ValueError, "cannot name a file"),
+    (3, TypeError, r"takes a file path \(a str or a pathlib.Path\), not int"),
+    (b"m.json", TypeError, "not bytes"),
+    (None, TypeError, "not NoneType"),
+])
+def test_a_path_that_cannot_name_a_file_is_refused_by_name(tmp_path, monkeypatch, path, error, message):
+    monkeypatch.chdir(tmp_path)
+    for who, call in (("nn.save", lambda: nn.save(nn.Layer(1, 1), path)), ("nn.load", lambda: nn.load(path))):
+        with pytest.raises(error, match=message) as info:
+            call()
+        assert str(info.value).startswith(who)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_name_with_bytes_that_are_not_utf8_round_trips(tmp_path):
+    path = os.path.join(os.fsdecode(bytes(tmp_path)), "model\udcff.json")  # as os.listdir names it
+    model = nn.MLP(1, [1], ["tanh"], seed=2)
+    nn.save(model, path)
+    assert nn.load(path).state_dict() == model.state_dict()
