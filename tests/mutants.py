@@ -48,7 +48,7 @@ TARGETS: dict[str, list[str]] = {
                           "tests/test_hooks.py", "tests/test_backward.py"],
     "autograd/sweep.py": [
         "tests/test_backward.py", "tests/test_hooks.py", "tests/test_higher_order.py", "tests/test_oracles.py",
-        "tests/test_faults.py",
+        "tests/test_faults.py", "tests/test_sweep_exact.py",
     ],
 }
 
