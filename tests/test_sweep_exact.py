@@ -3,10 +3,19 @@ relu's derivative at its kink in both passes. Messages are written out by hand."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 import autograd
 from autograd import Value, no_grad
+
+
+def message_of(kind: type[Exception], make: Callable[[], object]) -> str:
+    """The text of the ``kind`` error that ``make()`` raises."""
+    with pytest.raises(kind) as info:
+        make()
+    return str(info.value)
 
 
 def test_bad_arguments_are_refused_in_so_many_words() -> None:
@@ -20,9 +29,7 @@ def test_bad_arguments_are_refused_in_so_many_words() -> None:
         (lambda: no_grad(lambda: 1), "no_grad takes no arguments; as a decorator write @no_grad() with parentheses"),
     ]
     for make, message in cases:
-        with pytest.raises(TypeError) as info:
-            make()
-        assert str(info.value) == message
+        assert message_of(TypeError, make) == message
 
 
 def test_a_hook_that_would_run_itself_again_is_refused_in_so_many_words() -> None:
@@ -34,9 +41,7 @@ def test_a_hook_that_would_run_itself_again_is_refused_in_so_many_words() -> Non
         return g
 
     y.register_hook(again)
-    with pytest.raises(RuntimeError) as info:
-        y.backward()
-    assert str(info.value) == (
+    assert message_of(RuntimeError, y.backward) == (
         "backward() was called from a hook on Value(data=4.0, grad=1.0, op='*') for a graph that contains "
         "that Value; it would run the "
         "same hook again without end. A hook may read and replace the gradient it is given, or differentiate "
@@ -47,9 +52,7 @@ def test_a_hook_that_would_run_itself_again_is_refused_in_so_many_words() -> Non
 def test_a_hook_returning_a_value_in_a_float_pass_is_refused_in_so_many_words() -> None:
     y = Value(2.0) * 3.0
     y.register_hook(lambda g: Value(1.0))
-    with pytest.raises(TypeError) as info:
-        y.backward()
-    assert str(info.value) == (
+    assert message_of(TypeError, y.backward) == (
         "a hook on Value(data=6.0, grad=1.0, op='*') returned a Value (Value(data=1.0, grad=0.0)) during a "
         "float backward pass; there "
         "the gradient is a float and a replacement must be a number (Values are accepted only with "
