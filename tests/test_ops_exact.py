@@ -57,6 +57,12 @@ def test_softmax_on_floats_refuses_a_non_finite_input() -> None:
 
 
 OVERFLOWS = [
+    (lambda: Value(1e308) + 1e308, "add(1e+308, 1e+308) overflows a float (result inf); inputs must keep it finite"),
+    (lambda: Value(1e308) / 1e-10, "div(1e+308, 1e-10) overflows a float (result inf); inputs must keep it finite"),
+    (lambda: Value(1.0) / Value(1e-200),
+     "the derivative of / at (1.0, 1e-200) overflows a float; move the input away from there"),
+    (lambda: ops._dot_kernel(2)((1e308, 1e308, 10.0, 10.0), 2),
+     "dot(1e+308, 1e+308, 10.0, 10.0) overflows a float (result inf); inputs must keep it finite"),
     (lambda: Value(1e308) * 10.0, "mul(1e+308, 10.0) overflows a float (result inf); inputs must keep it finite"),
     (lambda: Value(-1e308) - 1e308, "sub(-1e+308, 1e+308) overflows a float (result -inf); inputs must keep it finite"),
     (lambda: autograd.sum([Value(1e308), Value(1e308)]),
