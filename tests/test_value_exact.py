@@ -40,6 +40,8 @@ REFUSED = [
      f"an input of * is Value(data='x', grad=0.0), whose .data {REAL}, not str: 'x' (was it set by hand?)"),
     (lambda: by_hand(math.nan).exp(), ValueError,
      f"an input of exp is Value(data=nan, grad=0.0), whose .data must be finite, got nan; {BY_HAND}"),
+    (lambda: Value(2.0) * by_hand(math.inf), ValueError,
+     f"an input of * is Value(data=inf, grad=0.0), whose .data must be finite, got inf; {BY_HAND}"),
     (lambda: by_hand(-math.inf) + 1.0, ValueError,
      f"an input of + is Value(data=-inf, grad=0.0), whose .data must be finite, got -inf; {BY_HAND}"),
 ]
@@ -57,3 +59,14 @@ def test_comparisons_at_equality_are_strict() -> None:
     assert not (a < b) and not (a > b) and a <= b and a >= b
     assert not (a < 1.5) and not (a > 1.5) and a <= 1.5 and a >= 1.5
     assert Value(1.0) < 1.5 and Value(2.0) > Value(1.5)
+
+
+def test_one_step_by_hand_adds_local_times_grad_into_each_input() -> None:
+    x, w = Value(3.0), Value(-2.0)
+    y = x * x * w  # inputs (x * x, w): locals (w, x * x) = (-2, 9)
+    x.grad, w.grad = 0.5, 0.25
+    y.grad = 2.0
+    y._backward()
+    assert (y.inputs[0].grad, w.grad) == (-4.0, 0.25 + 18.0)
+    y.inputs[0]._backward()  # x * x: both inputs are x, each adds 3 * -4
+    assert x.grad == 0.5 - 24.0
