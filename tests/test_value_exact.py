@@ -70,3 +70,11 @@ def test_one_step_by_hand_adds_local_times_grad_into_each_input() -> None:
     assert (y.inputs[0].grad, w.grad) == (-4.0, 0.25 + 18.0)
     y.inputs[0]._backward()  # x * x: both inputs are x, each adds 3 * -4
     assert x.grad == 0.5 - 24.0
+
+
+def test_number_reads_a_value_a_float_or_an_int_as_a_float() -> None:
+    from autograd.value import number
+
+    for x, want in ((Value(2.5), 2.5), (0.25, 0.25), (3, 3.0)):
+        got = number(x)
+        assert type(got) is float and got == want
