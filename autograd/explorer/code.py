@@ -4,6 +4,9 @@ The page shows the replay's generated code beside the picture. For each Value it
 computing its value and its gradient (:func:`autograd.replay.node_lines`), and for each backward
 step the one term of the gradient's sum that step adds: ``d_h2_out1 = W_k1l3 * d_O_in3 + ...``
 adds its terms in the order backward() does, one per consumer, so term k is the receiver's k-th step.
+
+>>> gradient_terms(["d_x = a * d_y + (b + c) * d_z"], (1,))
+[(1, 6, 13), (1, 16, 29)]
 """
 
 from __future__ import annotations

@@ -1,34 +1,40 @@
 """The explorer's data: the graph's record and the engine's backward sweep, as one plain object.
 
 :func:`build_record` reads a graph (never changing it) and returns a JSON-ready dict that the page's
-script draws from: ``nodes`` (each Value drawn, in topological order, with its op, data, inputs
-and their local derivatives), ``steps`` (the forward pass one Value at a time, the seed, then the
-backward pass one chain-rule contribution at a time, exactly :func:`autograd.backward_steps`) and
-the colour scale. Every number is written here, with significant digits, as a string beside the
-float it came from: the page shows the strings and computes nothing.
+script draws from: ``nodes`` (each Value, in topological order, with its one name, op, data, inputs
+and their local derivatives, and where each view draws it), ``steps`` (the steps worth taking:
+the forward pass one operation at a time from the inputs on, the seed, then the backward pass
+one chain-rule contribution at a time in the engine's order, :func:`autograd.backward_steps`,
+less the zero ones and those into constants) and the colour scale. Every number is written here,
+with significant digits, as a string beside the float it came from: the page computes nothing.
+
+>>> from autograd import Value
+>>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+>>> c = a * b; c.label = "c"
+>>> record = build_record(c)
+>>> [(s["kind"], s.get("receiverName", "")) for s in record["steps"]]
+[('forward', ''), ('seed', ''), ('backward', 'a'), ('backward', 'b')]
+>>> [i["local"] for i in record["nodes"][2]["inputs"]]   # dc/da = b, dc/db = a
+['-3', '2']
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ..colors import significant
-from ..steps import Step, backward_steps
-from ..sweep import topological_order
+from ..layout import select
+from ..steps import backward_steps
+from ..sweep import _check_finite, topological_order
 from ..value import Value
 from .code import Code, Span
+from .network import Network, network_view
+from .placement import place
 from .scale import DEFAULT_FLOOR, DivergingScale
 
 DEFAULT_DIGITS = 7
 BOX_DIGITS = 4
-
-
-def node_name(v: Value, index: int) -> str:
-    """How the page names a Value: its label, else its op (or ``const``) and topological index (``tanh#12``)."""
-    if v.label:
-        return v.label
-    return f"{_op_name(v)}#{index}" if v.inputs else f"const#{index}"
 
 
 def check_digits(digits: int) -> None:
@@ -37,162 +43,191 @@ def check_digits(digits: int) -> None:
         raise ValueError(f"digits must be an int from 1 to 17 (significant digits shown), not {digits!r}")
 
 
-def _op_name(v: Value) -> str:
+def op_display(v: Value) -> str:
+    """How the page writes the operation that made ``v`` ("" for a leaf)."""
     from ..draw import op_name  # not at the top: autograd.draw re-exports explore (no import cycle)
 
-    return op_name(v)
+    return op_name(v) if v.inputs else ""
+
+
+def node_names(order: Sequence[Value], labels: Mapping[Value, str] | None = None) -> list[str]:
+    """One name per Value, unique in the graph: ``labels[v]``, else its label, else its operation
+    and topological index (``tanh#12``; ``const#3`` for an unlabelled leaf)."""
+    labels = labels or {}
+    names = [labels.get(v) or v.label or f"{op_display(v) or 'const'}#{k}" for k, v in enumerate(order)]
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):  # two Values labelled alike: the later one gets a suffix
+        if name in seen:
+            names[k] = f"{name}#{k}"
+        seen[names[k]] = k
+    return names
 
 
 def build_record(
     root: Value,
     *,
-    drawn: Collection[int] | None = None,
+    max_nodes: int | None = None,
     digits: int = DEFAULT_DIGITS,
     floor: float = DEFAULT_FLOOR,
-    params: Collection[int] = (),
-    steps: list[Step] | None = None,
-    code: Code | None = None,
-    code_note: str = "",
+    params: Collection[Value] = (),
+    labels: Mapping[Value, str] | None = None,
+    notes: Mapping[Value, str] | None = None,
+    network: Network | None = None,
+    code: Callable[[], tuple[Code | None, str]] | None = None,
     title: str = "",
-    max_nodes: int | None = None,
 ) -> dict[str, Any]:
     """The page's whole state for ``root``'s graph.
 
-    ``drawn``: topological indices of the Values the picture shows (all when None); the others are
-    left out of the forward steps, and a backward step is kept only when its receiver is drawn.
-    ``params``: ids of Values styled as parameters. ``steps``: ``backward_steps(root)`` if already
-    at hand. ``code``: the backward pass written out (:func:`.code.written_out`), or None with
-    ``code_note`` saying why.
+    ``max_nodes``: draw at most this many Values, those nearest the output (all when None).
+    ``params``: Values styled as parameters. ``labels``: names to use instead of the derived ones.
+    ``notes``: a line of text per Value, shown in its record. ``network``: the units and weights of
+    a network view. ``code``: called (only when nothing is left out) for the code pane's source.
+    Raises ValueError if a gradient overflows, as ``backward()`` does.
     """
     check_digits(digits)
     order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
-    shown = sorted(set(range(len(order))) if drawn is None else set(drawn))
-    pos = {i: k for k, i in enumerate(shown)}  # topological index -> position in "nodes"
-    root_name = root.label or "out"
+    index = {v: k for k, v in enumerate(order)}
+    chosen = select(root, order, max_nodes, None)
+    drawn = {index[v] for v in chosen.drawn}
+    steps = backward_steps(root)
+    _check_finite([s.receiver for s in steps], [s.total for s in steps], "explore: the gradient reaching")
+    params = set(params)
+    kinds = [_kind(v, root, params) for v in order]
+    # Constants are folded into the name of the Value using them: no box, no steps into them.
+    boxed = [k for k in sorted(drawn) if kinds[k] != "constant" or k == len(order) - 1]
+    names = node_names(order, labels)
+    if not labels or root not in labels:
+        names[-1] = root.label or "out"  # the root is last in topological order
 
     def fmt(x: float) -> str:
         return significant(x, digits)
 
-    steps = backward_steps(root) if steps is None else steps
-    kept = [s for s in steps if index[id(s.receiver)] in pos]
-    scale = DivergingScale.of([1.0, *(s.total for s in steps), *(s.contribution for s in steps)], floor)
+    def box(x: float) -> str:
+        return significant(x, BOX_DIGITS)
 
-    final = {id(root): 1.0}
-    for s in steps:
-        final[id(s.receiver)] = s.total
-    names = [node_name(v, i) for i, v in enumerate(order)]
-    names[-1] = root_name  # the root is last in topological order
-    nodes = [
-        _node(order[i], i, index, pos, names, fmt, final.get(id(order[i]), 0.0), scale, root, params, code)
-        for i in shown
+    worth = [
+        s for s in steps
+        if index[s.receiver] in drawn and kinds[index[s.receiver]] != "constant" and s.contribution != 0.0
     ]
-    before: dict[int, float] = {}  # each receiver's running sum before a step (the engine's own totals)
-    terms = _terms(steps, index, code)
-    records: list[dict[str, Any]] = [{"kind": "forward", "node": k} for k in range(len(shown))]
-    records.append(
-        {
-            "kind": "seed",
-            "node": pos[index[id(root)]],
-            "total": fmt(1.0),
-            "totalBox": significant(1.0, BOX_DIGITS),
-            "fill": scale.fill(1.0),
-            "totalColor": scale.edge_color(1.0),
-            "totalWidth": scale.width(1.0),
-        }
-    )
+    scale = DivergingScale.of([1.0, *(s.total for s in worth), *(s.contribution for s in worth)], floor)
+    final = {root: 1.0}
+    for s in steps:
+        final[s.receiver] = s.total
+    where = place([order[k] for k in boxed], {order[k]: n for n, k in enumerate(boxed)},
+                  lambda n: (names[boxed[n]], box(order[boxed[n]].data), box(final.get(order[boxed[n]], 0.0))))
+    boxes = dict(zip(boxed, where))
+    net = network_view(network, order, index, root, boxed, names, box, final) if network is not None else None
+    traced, code_note = (None, "the code pane is off (explore(..., code=False))") if code is None else (None, "")
+    if code is not None and len(drawn) < len(order):
+        code_note = (f"the code pane is off for a capped graph: its code would run to some {len(order):,} lines "
+                     "(raise max_nodes to see it)")
+    elif code is not None:
+        traced, code_note = code()
+    notes = notes or {}
+    nodes = []
+    for k, v in enumerate(order):
+        lines = traced.lines[k] if traced is not None else None
+        g = final.get(v, 0.0)
+        nodes.append({
+            "index": k,
+            "name": names[k],
+            "label": v.label,
+            "op": op_display(v),
+            "kind": kinds[k],
+            "data": fmt(v.data), "dataValue": v.data, "dataBox": box(v.data),
+            "grad": fmt(g), "gradValue": g, "gradBox": box(g),
+            "fill": scale.fill(g),
+            "inputs": [
+                {"node": index[i], "name": names[index[i]], "local": fmt(d), "localValue": d}
+                for i, d in zip(v.inputs, v.local_grads)
+            ],
+            "box": boxes.get(k),
+            "layer": (net["layerOf"][k] if net is not None else None),
+            "note": notes.get(v, ""),
+            "forwardLines": list(lines.forward) if lines else [],
+            "gradientLines": list(lines.gradient) if lines else [],
+        })
+    for k, b in boxes.items():
+        if nodes[k]["layer"] is None:
+            nodes[k]["layer"] = b["rank"]
+    forward = sorted((k for k in boxed if order[k].inputs), key=lambda k: (boxes[k]["rank"], boxes[k]["row"]))
+    records: list[dict[str, Any]] = [{"kind": "forward", "node": k} for k in forward or [len(order) - 1]]
+    records.append({
+        "kind": "seed", "node": len(order) - 1, "total": fmt(1.0), "totalBox": box(1.0),
+        "fill": scale.fill(1.0), "totalColor": scale.edge_color(1.0), "totalWidth": scale.width(1.0),
+    })
+    terms = _terms(steps, index, traced)
+    before: dict[Value, float] = {}  # each receiver's running sum before a step (the engine's own totals)
+    kept = {id(s) for s in worth}
+    last = {s.receiver: id(s) for s in worth}  # complete: the last step taken into a receiver
     for k, s in enumerate(steps):
-        r = id(s.receiver)
-        prior = before.get(r, 0.0)
-        before[r] = s.total
-        if index[id(s.receiver)] in pos:
-            records.append({**_backward(s, prior, index, pos, names, fmt, scale), "term": terms[k]})
-    steps_left_out = len(steps) - len(kept)
+        prior = before.get(s.receiver, 0.0)
+        before[s.receiver] = s.total
+        if id(s) in kept:
+            shown = _backward(s, prior, index, names, fmt, box, scale)
+            records.append({**shown, "complete": last[s.receiver] == id(s), "term": terms[k], "sweep": k})
+    skipped = {
+        "zero": sum(1 for s in steps if s.contribution == 0.0),
+        "constant": sum(1 for s in steps if kinds[index[s.receiver]] == "constant" and s.contribution != 0.0),
+    }
     return {
         "title": title,
-        "root": {"name": root_name, "node": pos[index[id(root)]]},
+        "root": {"name": names[-1], "node": len(order) - 1},
         "digits": digits,
         "nodes": nodes,
         "steps": records,
-        "forwardSteps": len(shown),
+        "forwardSteps": len(forward or [0]),
+        "sweepSteps": len(steps),
+        "skipped": skipped,
+        "graph": _extent(where),
+        "network": net,
         "legend": scale.legend(fmt),
-        "code": None if code is None else {"lines": code.source.splitlines()},
+        "code": None if traced is None else {"lines": traced.source.splitlines()},
         "codeNote": code_note,
-        "cap": _cap_note(len(order), len(shown), steps_left_out, max_nodes),
+        "cap": _cap_note(len(order), len(drawn), len(steps) - sum(1 for s in steps if index[s.receiver] in drawn),
+                         max_nodes),
     }
 
 
-def _node(
-    v: Value,
-    i: int,
-    index: dict[int, int],
-    pos: dict[int, int],
-    names: list[str],
-    fmt: Any,
-    grad: float,
-    scale: DivergingScale,
-    root: Value,
-    params: Collection[int],
-    code: Code | None,
-) -> dict[str, Any]:
+def _kind(v: Value, root: Value, params: Collection[Value]) -> str:
     if v is root:
-        kind = "output"
-    elif id(v) in params:
-        kind = "parameter"
-    elif v.is_leaf:
-        kind = "input" if v.label else "constant"
-    else:
-        kind = "operation"
-    inputs = []
-    for inp, local in zip(v.inputs, v.local_grads):
-        j = index[id(inp)]
-        inputs.append({"node": pos.get(j, -1), "name": names[j], "local": fmt(local), "localValue": local})
-    lines = code.lines[i] if code is not None else None
+        return "output"
+    if v in params:
+        return "parameter"
+    if v.is_leaf:
+        return "input" if v.label else "constant"
+    return "operation"
+
+
+def _extent(boxes: list[dict[str, Any]]) -> dict[str, float]:
     return {
-        "title": f"v{i}",
-        "op": f"o{i}" if v.inputs else "",
-        "index": i,
-        "name": names[i],
-        "label": v.label,
-        "opName": _op_name(v) if v.inputs else "",
-        "kind": kind,
-        "data": fmt(v.data),
-        "dataValue": v.data,
-        "dataBox": significant(v.data, BOX_DIGITS),
-        "inputs": inputs,
-        "grad": fmt(grad),
-        "gradValue": grad,
-        "gradBox": significant(grad, BOX_DIGITS),
-        "fill": scale.fill(grad),
-        "forwardLines": list(lines.forward) if lines else [],
-        "gradientLines": list(lines.gradient) if lines else [],
+        "width": max((b["x"] + b["w"] for b in boxes), default=0.0),
+        "height": max((b["y"] + b["h"] for b in boxes), default=0.0),
     }
 
 
 def _backward(
-    s: Step, prior: float, index: dict[int, int], pos: dict[int, int], names: list[str], fmt: Any, scale: DivergingScale
+    s: Any,
+    prior: float,
+    index: Mapping[Value, int],
+    names: list[str],
+    fmt: Callable[[float], str],
+    box: Callable[[float], str],
+    scale: DivergingScale,
 ) -> dict[str, Any]:
-    c, r = index[id(s.consumer)], index[id(s.receiver)]
+    c, r = index[s.consumer], index[s.receiver]
     return {
         "kind": "backward",
-        "consumer": pos.get(c, -1),
+        "consumer": c,
         "consumerName": names[c],
         "input": s.index,
-        "node": pos[r],
+        "node": r,
         "receiverName": names[r],
-        "upstream": fmt(s.upstream),
-        "upstreamValue": s.upstream,
-        "local": fmt(s.local),
-        "localValue": s.local,
-        "contribution": fmt(s.contribution),
-        "contributionValue": s.contribution,
-        "before": fmt(prior),
-        "beforeValue": prior,
-        "total": fmt(s.total),
-        "totalValue": s.total,
-        "totalBox": significant(s.total, BOX_DIGITS),
-        "sent": s.sent,
-        "complete": s.complete,
+        "upstream": fmt(s.upstream), "upstreamValue": s.upstream,
+        "local": fmt(s.local), "localValue": s.local,
+        "contribution": fmt(s.contribution), "contributionValue": s.contribution,
+        "before": fmt(prior), "beforeValue": prior,
+        "total": fmt(s.total), "totalValue": s.total, "totalBox": box(s.total),
         "fill": scale.fill(s.total),
         "totalColor": scale.edge_color(s.total),
         "totalWidth": scale.width(s.total),
@@ -201,20 +236,20 @@ def _backward(
     }
 
 
-def _terms(steps: list[Step], index: dict[int, int], code: Code | None) -> list[Span | None]:
+def _terms(steps: list[Any], index: Mapping[Value, int], code: Code | None) -> list[Span | None]:
     """For each step, the term of its receiver's gradient sum in the code that adds this step's
     contribution; None where the code's terms do not pair one to one with the steps."""
     if code is None:
         return [None] * len(steps)
-    count: dict[int, int] = {}
+    count: dict[Value, int] = {}
     for s in steps:
-        count[id(s.receiver)] = count.get(id(s.receiver), 0) + 1
-    seen: dict[int, int] = {}
+        count[s.receiver] = count.get(s.receiver, 0) + 1
+    seen: dict[Value, int] = {}
     found: list[Span | None] = []
     for s in steps:
-        k = seen[id(s.receiver)] = seen.get(id(s.receiver), -1) + 1
-        spans = code.terms[index[id(s.receiver)]]
-        found.append(spans[k] if len(spans) == count[id(s.receiver)] else None)
+        k = seen[s.receiver] = seen.get(s.receiver, -1) + 1
+        spans = code.terms[index[s.receiver]]
+        found.append(spans[k] if len(spans) == count[s.receiver] else None)
     return found
 
 
