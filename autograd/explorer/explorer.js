@@ -16,6 +16,7 @@
   const FONT = 12; // the drawing's text height, in its units (placement.py)
   const LINE = 1.3 * FONT;
   const PAD = 0.5 * FONT;
+  const MAX_TEXT = 20; // CSS px: the largest text a fitted picture shows
   function make(tag, attrs, parent, text) {
     const e = document.createElementNS(NS, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
@@ -130,7 +131,9 @@
     const m = FONT; // margin
     const w = V.width + 2 * m, h = V.height + V.top + 2 * m;
     if (cam.cx === null) { cam.cx = V.width / 2; cam.cy = (V.height - V.top) / 2; }
-    const vw = w / cam.z, vh = h / cam.z;
+    // Fitted both ways, but a small graph is not blown up past MAX_TEXT px text.
+    const least = FONT / MAX_TEXT;
+    const vw = Math.max(w, pane.clientWidth * least) / cam.z, vh = Math.max(h, pane.clientHeight * least) / cam.z;
     V.svg.setAttribute("viewBox", `${cam.cx - vw / 2} ${cam.cy - vh / 2} ${vw} ${vh}`);
   }
   function scaleOf(v) { // CSS px per drawing unit
@@ -240,6 +243,7 @@
       path.style.stroke = s ? s.totalColor : "";
       path.style.strokeWidth = s ? `${s.totalWidth}px` : "1px";
       path.classList.toggle("current", cur.kind !== "forward" && l.node === cur.node);
+      path.classList.toggle("receiver", cur.kind !== "forward" && l.node === cur.node);
     });
     const link = cur.kind === "backward" && W.linkOf.has(cur.node) ? W.paths[W.linkOf.get(cur.node)] : null;
     showTag(W, link, link ? D.nodes[cur.node].name : "");
@@ -479,7 +483,7 @@
 
   show(view);
   window.chainruleExplorer = {
-    render, show, get step() { return at + 1; }, get view() { return view; }, steps: N, textPx,
+    render, show, select, get step() { return at + 1; }, get view() { return view; }, steps: N, textPx,
   };
   document.body.dataset.ready = "1";
 })();

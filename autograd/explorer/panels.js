@@ -118,7 +118,7 @@ function chainrulePanels(D, stepsInto) {
     const inputs = inputRows(v, true);
     return div("", `<span class="name">${esc(v.name)}</span> <span class="kind">${esc(v.op || "leaf")} ` +
         `&middot; ${esc(v.kind)} &middot; node ${v.index}</span>`) +
-      (v.note ? div("note", esc(v.note)) : "") +
+      (v.note ? div("note", v.note.split(" · ").map(esc).join("<br>")) : "") +
       `<table>${tr([`<th>data</th>`, td(esc(v.data), "num")])}` +
       tr([`<th>grad</th>`, `<td class="num" id="record-grad">${num(v.grad)}</td>`,
         td(`${dOut(v.name)}, final${esc(code)}`, "explain")]) +
