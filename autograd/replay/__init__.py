@@ -39,14 +39,17 @@ What a replay assumes, and what it checks:
   engine's own error. (Gradients are computed only where they reach a parameter; an overflow
   confined to a gradient nothing asked for goes unreported, where ``backward()`` would raise.)
 - Hooks are not replayed: tracing a graph that has hooks raises.
+- Labels and names are text, never code: they reach the source only through :func:`identifier`.
+  :func:`written` returns the source with the map of where each Value and chain-rule term sits.
 
 Nothing here recurses over the graph, and long gradient sums are split over statements, so deep and
 wide graphs trace fine. Tracing costs about what Python's compiler takes for the code: micrograd's
 demo step (7,881 nodes, 15,543 lines) traces and compiles in about 0.4 s.
 """
 
-from .codegen import NodeLines, node_lines
 from .expr import _FORWARD, Expr  # noqa: F401  (_FORWARD: read by the tests)
+from .identifier import identifier
+from .source_map import NodeLines, Written, node_lines, written
 from .step import Replay, ReplayMismatch, trace
 
-__all__ = ["Expr", "NodeLines", "Replay", "ReplayMismatch", "node_lines", "trace"]
+__all__ = ["Expr", "NodeLines", "Replay", "ReplayMismatch", "Written", "identifier", "node_lines", "trace", "written"]
