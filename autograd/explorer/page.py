@@ -137,7 +137,7 @@ def explore(
         labels=labels,
         notes=notes,
         network=network,
-        code=(lambda: written_out(root)) if code else None,
+        code=(lambda names: written_out(root, names)) if code else None,
         title=title or "",
     )
     return Explorer(record)

@@ -25,10 +25,10 @@ from typing import Any
 
 from ..colors import significant
 from ..layout import select
+from ..replay import Written
 from ..steps import backward_steps
 from ..sweep import _check_finite, topological_order
 from ..value import Value
-from .code import Code, Span
 from .network import Network, network_view
 from .placement import place
 from .scale import DEFAULT_FLOOR, DivergingScale
@@ -73,7 +73,7 @@ def build_record(
     labels: Mapping[Value, str] | None = None,
     notes: Mapping[Value, str] | None = None,
     network: Network | None = None,
-    code: Callable[[], tuple[Code | None, str]] | None = None,
+    code: Callable[[Mapping[Value, str]], tuple[Written | None, str]] | None = None,
     title: str = "",
 ) -> dict[str, Any]:
     """The page's whole state for ``root``'s graph.
@@ -81,7 +81,8 @@ def build_record(
     ``max_nodes``: draw at most this many Values, those nearest the output (all when None).
     ``params``: Values styled as parameters. ``labels``: names to use instead of the derived ones.
     ``notes``: a line of text per Value, shown in its record. ``network``: the units and weights of
-    a network view. ``code``: called (only when nothing is left out) for the code pane's source.
+    a network view. ``code``: called with the page's names (only when nothing is left out) for the
+    code pane's source and its map.
     Raises ValueError if a gradient overflows, as ``backward()`` does.
     """
     check_digits(digits)
@@ -122,11 +123,10 @@ def build_record(
         code_note = (f"the code pane is off for a capped graph: its code would run to some {len(order):,} lines "
                      "(raise max_nodes to see it)")
     elif code is not None:
-        traced, code_note = code()
+        traced, code_note = code(dict(zip(order, names)))
     notes = notes or {}
     nodes = []
     for k, v in enumerate(order):
-        lines = traced.lines[k] if traced is not None else None
         g = final.get(v, 0.0)
         nodes.append({
             "index": k,
@@ -144,8 +144,8 @@ def build_record(
             "box": boxes.get(k),
             "layer": (net["layerOf"][k] if net is not None else None),
             "note": notes.get(v, ""),
-            "forwardLines": list(lines.forward) if lines else [],
-            "gradientLines": list(lines.gradient) if lines else [],
+            "forwardLines": [traced.value_line[v]] if traced is not None and v in traced.value_line else [],
+            "gradientLines": [traced.grad_line[v]] if traced is not None and v in traced.grad_line else [],
         })
     for k, b in boxes.items():
         if nodes[k]["layer"] is None:
@@ -156,7 +156,7 @@ def build_record(
         "kind": "seed", "node": len(order) - 1, "total": fmt(1.0), "totalBox": box(1.0),
         "fill": scale.fill(1.0), "totalColor": scale.edge_color(1.0), "totalWidth": scale.width(1.0),
     })
-    terms = _terms(steps, index, traced)
+    spans = traced.term_span if traced is not None else {}
     before: dict[Value, float] = {}  # each receiver's running sum before a step (the engine's own totals)
     kept = {id(s) for s in worth}
     last = {s.receiver: id(s) for s in worth}  # complete: the last step taken into a receiver
@@ -165,7 +165,8 @@ def build_record(
         before[s.receiver] = s.total
         if id(s) in kept:
             shown = _backward(s, prior, index, names, fmt, box, scale)
-            records.append({**shown, "complete": last[s.receiver] == id(s), "term": terms[k], "sweep": k})
+            term = spans.get((s.consumer, s.index))
+            records.append({**shown, "complete": last[s.receiver] == id(s), "term": term, "sweep": k})
     skipped = {
         "zero": sum(1 for s in steps if s.contribution == 0.0),
         "constant": sum(1 for s in steps if kinds[index[s.receiver]] == "constant" and s.contribution != 0.0),
@@ -234,23 +235,6 @@ def _backward(
         "edgeColor": scale.edge_color(s.contribution),
         "edgeWidth": scale.width(s.contribution),
     }
-
-
-def _terms(steps: list[Any], index: Mapping[Value, int], code: Code | None) -> list[Span | None]:
-    """For each step, the term of its receiver's gradient sum in the code that adds this step's
-    contribution; None where the code's terms do not pair one to one with the steps."""
-    if code is None:
-        return [None] * len(steps)
-    count: dict[Value, int] = {}
-    for s in steps:
-        count[s.receiver] = count.get(s.receiver, 0) + 1
-    seen: dict[Value, int] = {}
-    found: list[Span | None] = []
-    for s in steps:
-        k = seen[s.receiver] = seen.get(s.receiver, -1) + 1
-        spans = code.terms[index[s.receiver]]
-        found.append(spans[k] if len(spans) == count[s.receiver] else None)
-    return found
 
 
 def _cap_note(total: int, shown: int, steps_left_out: int, max_nodes: int | None) -> str:
