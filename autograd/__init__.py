@@ -9,9 +9,11 @@
 """
 
 from .check import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
+from .grad_mode import is_grad_enabled, no_grad
+from .graph import topological_order
 from .higher import NewtonStep, hessian, hessian_vector_product, newton_step
 from .steps import Step, backward_steps
-from .sweep import backward, grad, is_grad_enabled, no_grad, topological_order, zero_grad
+from .sweep import backward, grad, zero_grad
 from .value import HookHandle, Value, apply, dot, logsumexp, softmax
 from .value import sum as sum  # autograd.sum, used qualified: not in __all__, where it would replace the builtin
 

@@ -8,37 +8,17 @@ Operators are thin: each names an :class:`~autograd.ops.Op` and calls :func:`app
 
 from __future__ import annotations
 
-import contextvars
 import math
 import numbers
-import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
-# backward.py imports this module too; the package imports backward.py first, so here it is a
-# module still being loaded, used only once Value.backward is called (a module-level name: an
-# import statement inside the method would cost ~0.4 µs per call).
-import autograd.sweep as _engine
-
 from . import ops
+from .grad_mode import GradMode, _recording
 from .ops import Op
 
 Operand: TypeAlias = "Value | int | float"
-
-
-# Whether operations record a graph: per thread and per asyncio task (a context variable), switched
-# by ``no_grad``. Reading a context variable costs ~40 ns, a twentieth of an operation, so apply()
-# first reads a plain count of the no_grad blocks open anywhere: while it is 0 (nearly always),
-# every context records and the variable need not be read.
-_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("chainrule_recording", default=True)
-
-
-class _GradMode:
-    """How many ``no_grad`` blocks are open in any thread or task (changed under ``lock``)."""
-
-    disabled = 0
-    lock = threading.Lock()
 
 
 def as_float(x: Any, what: str = "Value data") -> float:
@@ -225,7 +205,7 @@ class Value:
 
     def backward(self, *, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node of self's graph (see :func:`autograd.backward`)."""
-        _engine.backward(self, create_graph=create_graph)
+        _sweep.backward(self, create_graph=create_graph)
 
     def _backward(self) -> None:
         """One chain-rule step by hand, as micrograd's lecture runs it: each input's ``grad`` gets
@@ -254,6 +234,18 @@ class Value:
             _HOOKED.add(self)
         self._hooks.append(handle)
         return handle
+
+
+class _Sweep:
+    """Where ``Value.backward`` finds the reverse sweep: autograd.sweep imports this module and puts
+    its ``backward`` here when it loads (so the two modules do not import each other)."""
+
+    @staticmethod
+    def backward(output: Value, *, create_graph: bool = False) -> None:
+        raise RuntimeError("the reverse sweep is not loaded: import autograd (or autograd.sweep) first")
+
+
+_sweep = _Sweep()
 
 
 # The Values that have hooks (held weakly: a Value that dies leaves the set). While it is empty,
@@ -328,7 +320,7 @@ def apply(op: Op, *inputs: Value) -> Value:
     out.grad = 0.0
     out.label = ""
     try:
-        if _GradMode.disabled == 0 or _recording.get():
+        if GradMode.disabled == 0 or _recording.get():
             if op.fused is not None:  # forward and derivatives in one call (dot)
                 out.data, out.local_grads = op.fused(xs, op.param)
             else:

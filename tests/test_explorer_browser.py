@@ -85,6 +85,12 @@ def walk(w: Watched, expected: dict[str, float] | None = None) -> None:
             assert "forward" in w.page.inner_text("#code-title").lower()
             continue
         assert "backward" in w.page.inner_text("#code-title").lower()
+        if eq.startswith("hook on "):  # a hook step: the receiver's sum is what the hook returned
+            name, _, change = eq.removeprefix("hook on ").rpartition(": ")
+            before, after = change.split(" → ")
+            assert near(before, sums.get(name, 0.0), 1e-6)
+            sums[name] = float(after)
+            continue
         if m is None:  # the seed: dE/dE = 1
             root = w.record["root"]["name"]  # type: ignore[attr-defined]
             assert eq in (f"d{root}/d{root} = 1", f"d({root})/d({root}) = 1"), eq
@@ -205,6 +211,25 @@ def test_special_graphs_add_up_to_their_closed_forms(browser: Any, tmp_path: Pat
         walk(w, expected)
         assert_quiet(w)
         w.close()
+
+
+def test_a_hook_is_a_step_of_its_own(browser: Any, tmp_path: Path) -> None:
+    x = Value(3.0, "x")
+    h = x * x
+    h.label = "h"
+    y = h * 2.0
+    y.label = "y"
+    handle = h.register_hook(lambda g: g * 10)
+    try:
+        page = explore(y)
+    finally:
+        handle.remove()
+    kinds = [s["kind"] for s in page.record["steps"]]
+    assert kinds.count("hook") == 1 and kinds.index("hook") < len(kinds) - 1  # before h sends anything on
+    w = open_page(browser, page, tmp_path / "hook.html")
+    walk(w, {"h": 20.0, "x": 120.0})  # by hand: dy/dh = 2, times 10 by the hook; dx = 2 * 3 * 20
+    assert_quiet(w)
+    w.close()
 
 
 def test_a_capped_page_steps_through_what_it_shows(browser: Any, tmp_path: Path) -> None:

@@ -87,14 +87,25 @@ function chainrulePanels(D, stepsInto) {
       return div("eq", `<b>${esc(v.name)}</b> = ${formula(v)}<span class="con">${esc(v.data)}</span>`, "eq");
     }
     if (s.kind === "seed") return div("eq", `${dOut(v.name)} = <span class="con">${esc(s.total)}</span>`, "eq");
+    if (s.kind === "hook") {
+      return div("eq", `hook on ${esc(v.name)}: ${esc(s.before)} &rarr; <span class="con">${esc(s.total)}</span>`, "eq");
+    }
     return div("eq", `${dOut(s.receiverName)} += <span class="loc">${esc(s.local)}</span> &times; ` +
       `<span class="up">${esc(s.upstream)}</span> = <span class="con">${esc(s.contribution)}</span>`, "eq");
+  }
+
+  function hookPanel(s) {
+    return div("phase-line", `Backward pass: the hooks of ${esc(s.receiverName)} run`) +
+      div("sum", `${dOut(s.receiverName)}: ${num(s.before)} &rarr; ${num(s.total)}`, "sum") +
+      div("explain", "its gradient is complete, and a hook registered on it (register_hook) returned " +
+        "another number: from here on the sweep sends that one back.");
   }
 
   function stepPanel(i) {
     const s = D.steps[i];
     return s.kind === "forward" ? forwardPanel(i, D.nodes[s.node])
-      : s.kind === "seed" ? seedPanel(s, D.nodes[s.node]) : backwardPanel(i, s);
+      : s.kind === "seed" ? seedPanel(s, D.nodes[s.node])
+        : s.kind === "hook" ? hookPanel(s) : backwardPanel(i, s);
   }
 
   function recordPanel(k, at) {

@@ -90,8 +90,11 @@ def build_record(
     index = {v: k for k, v in enumerate(order)}
     chosen = select(root, order, max_nodes, None)
     drawn = {index[v] for v in chosen.drawn}
-    steps = backward_steps(root)
+    sweep = backward_steps(root)  # edge steps and hook steps (contract 2: no .kind means an edge)
+    steps = [s for s in sweep if getattr(s, "kind", "edge") == "edge"]
+    hooks = [s for s in sweep if getattr(s, "kind", "edge") == "hook"]
     _check_finite([s.receiver for s in steps], [s.total for s in steps], "explore: the gradient reaching")
+    _check_finite([h.node for h in hooks], [h.after for h in hooks], "explore: after its hooks, the gradient of")
     params = set(params)
     kinds = [_kind(v, root, params) for v in order]
     # Constants are folded into the name of the Value using them: no box, no steps into them.
@@ -110,10 +113,14 @@ def build_record(
         s for s in steps
         if index[s.receiver] in drawn and kinds[index[s.receiver]] != "constant" and s.contribution != 0.0
     ]
-    scale = DivergingScale.of([1.0, *(s.total for s in worth), *(s.contribution for s in worth)], floor)
+    scale = DivergingScale.of(
+        [1.0, *(s.total for s in worth), *(s.contribution for s in worth), *(h.after for h in hooks)], floor
+    )
     final = {root: 1.0}
     for s in steps:
         final[s.receiver] = s.total
+    for h in hooks:  # a hook's result is the gradient from then on
+        final[h.node] = h.after
     where = place([order[k] for k in boxed], {order[k]: n for n, k in enumerate(boxed)},
                   lambda n: (names[boxed[n]], box(order[boxed[n]].data), box(final.get(order[boxed[n]], 0.0))))
     boxes = dict(zip(boxed, where))
@@ -160,7 +167,11 @@ def build_record(
     before: dict[Value, float] = {}  # each receiver's running sum before a step (the engine's own totals)
     kept = {id(s) for s in worth}
     last = {s.receiver: id(s) for s in worth}  # complete: the last step taken into a receiver
-    for k, s in enumerate(steps):
+    for k, s in enumerate(sweep):
+        if getattr(s, "kind", "edge") == "hook":
+            if index[s.node] in boxes:
+                records.append(_hook(s, index, names, fmt, box, scale))
+            continue
         prior = before.get(s.receiver, 0.0)
         before[s.receiver] = s.total
         if id(s) in kept:
@@ -204,6 +215,20 @@ def _extent(boxes: list[dict[str, Any]]) -> dict[str, float]:
     return {
         "width": max((b["x"] + b["w"] for b in boxes), default=0.0),
         "height": max((b["y"] + b["h"] for b in boxes), default=0.0),
+    }
+
+
+def _hook(
+    h: Any, index: Mapping[Value, int], names: list[str], fmt: Callable[[float], str],
+    box: Callable[[float], str], scale: DivergingScale,
+) -> dict[str, Any]:
+    """A hook step: the Value's hooks turned its gradient ``before`` into ``after``."""
+    k = index[h.node]
+    return {
+        "kind": "hook", "node": k, "receiverName": names[k],
+        "before": fmt(h.before), "beforeValue": h.before, "total": fmt(h.after), "totalValue": h.after,
+        "totalBox": box(h.after), "complete": True, "fill": scale.fill(h.after),
+        "totalColor": scale.edge_color(h.after), "totalWidth": scale.width(h.after),
     }
 
 
