@@ -206,10 +206,12 @@ def test_a_large_graph_is_capped_and_says_what_was_left_out() -> None:
     assert f"showing 40 of {total:,} values" in record["cap"]
     # Only steps into drawn Values are kept, and their totals are still the whole graph's.
     order = topological_order(y)
-    drawn = {k for k, n in enumerate(record["nodes"]) if n["box"]}
-    engine = [s for s in autograd.backward_steps(y) if order.index(s.receiver) in drawn]
+    drawn = {n["index"] for n in record["nodes"] if n["box"]}
+    engine = [s for s in autograd.backward_steps(y) if order.index(s.receiver) in drawn and s.contribution]
     shown = [s for s in record["steps"] if s["kind"] == "backward"]
     assert [s["totalValue"] for s in shown] == [s.total for s in engine]
+    # The page lists what it draws, their inputs and the steps' senders: not the other 500 Values.
+    assert len(record["nodes"]) <= 2 * 40 + 2
     assert record["code"] is None and "capped" in record["codeNote"]  # the code pane is bounded too
 
 

@@ -93,7 +93,8 @@
       g.classList.add("unit");
       g.setAttribute("aria-label", `${n ? n.name : u.name}: data ${n ? n.data : ""}`);
       const rect = make("rect", { x: u.x, y: u.y, width: u.w, height: u.h, rx: 8, "vector-effect": "non-scaling-stroke" }, g);
-      const lines = u.lines === 3 ? [n.name, n.dataBox, ""] : [`${n.name} ${n.dataBox}`];
+      const name = n ? n.name : u.name;
+      const lines = u.lines === 3 ? [name, n ? n.dataBox : "", ""] : [`${name} ${n ? n.dataBox : ""}`];
       const texts = boxTexts(g, u, lines);
       u.nodes.forEach((k) => unitOf.set(k, q));
       return { g, rect, grad: u.lines === 3 ? texts[2] : null, b: u, node: u.node };
@@ -107,10 +108,10 @@
         const w = D.nodes[l.node];
         path.setAttribute("data-name", w.name);
         path.dataset.node = String(l.node);
-        make("title", {}, path, `${w.name} = ${w.data} (a weight: ${D.nodes[a.node].name} → ${D.nodes[b.node].name})`);
+        make("title", {}, path, `${w.name} = ${w.data} (a weight: ${a.name} → ${b.name})`);
         linkOf.set(l.node, q);
       } else {
-        make("title", {}, path, `${D.nodes[a.node].name} → ${D.nodes[b.node].name}`);
+        make("title", {}, path, `${a.name} → ${b.name}`);
       }
       return path;
     });
@@ -238,7 +239,9 @@
     });
     W.paths.forEach((path, q) => {
       const l = D.network.links[q];
-      const s = totalOf(l.node >= 0 ? l.node : D.network.units[l.from].node);
+      // A weight's edge shows the weight's gradient; an edge into the loss, its source's.
+      const from = D.network.units[l.from].node;
+      const s = l.node >= 0 ? totalOf(l.node) : l.node === -1 && from >= 0 ? totalOf(from) : null;
       path.classList.toggle("zero", !s);
       path.style.stroke = s ? s.totalColor : "";
       path.style.strokeWidth = s ? `${s.totalWidth}px` : "1px";

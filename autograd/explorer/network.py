@@ -56,10 +56,13 @@ def network_view(
     names: Sequence[str],
     box: Callable[[float], str],
     final: Mapping[Value, float],
+    pos: Mapping[int, int],
 ) -> dict[str, Any]:
     """The view as the page draws it: ``columns`` (title, x), ``units`` (name, the node it shows,
-    the nodes it stands for, x, y, w, h, lines), ``links`` (from unit, to unit, the weight's node or
-    -1 for an edge into the loss: it carries dE/d(unit)), ``layerOf`` (column per node, or None)."""
+    the nodes it stands for, x, y, w, h, lines), ``links`` (from unit, to unit, the weight's node;
+    -1 for an edge into the loss, which carries dE/d(unit); -2 for a weight the page leaves out),
+    ``layerOf`` (column per listed node). Nodes are positions in the page's list (``pos``: topological
+    index -> position)."""
     columns = [(title, list(units)) for title, units in network.columns]
     held = {v for _, units in columns for u in units for v in u.values} | {w for *_, w in network.links}
     shown = set(boxed)
@@ -74,7 +77,7 @@ def network_view(
     height = lines * LINE + PAD
     units: list[dict[str, Any]] = []
     where: dict[tuple[int, int], int] = {}
-    layer_of: list[int | None] = [None] * len(order)
+    layer_of: dict[int, int] = {}
     x, column_list = 0.0, []
     for c, (title, members) in enumerate(columns):
         texts = [_texts(u, index, names, box, final, lines) for u in members]
@@ -83,20 +86,22 @@ def network_view(
         column_list.append({"title": title, "x": round(x + width / 2, 1)})
         for r, u in enumerate(members):
             where[(c, r)] = len(units)
-            nodes = [index[v] for v in u.values if v in index]
+            nodes = [pos[index[v]] for v in u.values if v in index and index[v] in pos]
             for k in nodes:
                 layer_of[k] = c
             units.append({
-                "name": u.name, "node": nodes[0] if nodes else -1, "nodes": nodes, "column": c,
+                "name": names[index[u.values[0]]] if u.values and u.values[0] in index else u.name,
+                "node": nodes[0] if nodes else -1, "nodes": nodes, "column": c,
                 "x": round(x, 1), "y": round(top + r * (height + UNIT_GAP), 1), "w": round(width, 1),
                 "h": round(height, 1), "lines": lines,
             })
         x += width + COLUMN_GAP
     out = []
     for a, b, w in links:
-        if w >= 0:
-            layer_of[w] = b[0]
-        out.append({"from": where[a], "to": where[b], "node": w})
+        node = -1 if w < 0 else pos.get(w, -2)
+        if node >= 0:
+            layer_of[node] = b[0]
+        out.append({"from": where[a], "to": where[b], "node": node})
     return {
         "columns": column_list,
         "units": units,

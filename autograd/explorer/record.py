@@ -26,7 +26,7 @@ from typing import Any
 from ..colors import significant
 from ..layout import select
 from ..replay import Written
-from ..steps import backward_steps
+from ..steps import HookStep, Step, backward_steps
 from ..sweep import _check_finite, topological_order
 from ..value import Value
 from .network import Network, network_view
@@ -90,9 +90,9 @@ def build_record(
     index = {v: k for k, v in enumerate(order)}
     chosen = select(root, order, max_nodes, None)
     drawn = {index[v] for v in chosen.drawn}
-    sweep = backward_steps(root)  # edge steps and hook steps (contract 2: no .kind means an edge)
-    steps = [s for s in sweep if getattr(s, "kind", "edge") == "edge"]
-    hooks = [s for s in sweep if getattr(s, "kind", "edge") == "hook"]
+    sweep = backward_steps(root)  # edge steps and hook steps, in the engine's order
+    steps = [s for s in sweep if isinstance(s, Step)]
+    hooks = [s for s in sweep if isinstance(s, HookStep)]
     _check_finite([s.receiver for s in steps], [s.total for s in steps], "explore: the gradient reaching")
     _check_finite([h.node for h in hooks], [h.after for h in hooks], "explore: after its hooks, the gradient of")
     params = set(params)
@@ -124,7 +124,12 @@ def build_record(
     where = place([order[k] for k in boxed], {order[k]: n for n, k in enumerate(boxed)},
                   lambda n: (names[boxed[n]], box(order[boxed[n]].data), box(final.get(order[boxed[n]], 0.0))))
     boxes = dict(zip(boxed, where))
-    net = network_view(network, order, index, root, boxed, names, box, final) if network is not None else None
+    # The page lists the Values it draws, their inputs and the senders of its steps: never more, so
+    # a capped page stays small however large the graph. Records refer to them by list position.
+    listed = set(drawn) | {index[s.consumer] for s in worth}
+    listed |= {index[i] for k in drawn for i in order[k].inputs}
+    pos = {k: p for p, k in enumerate(sorted(listed))}
+    net = network_view(network, order, index, root, boxed, names, box, final, pos) if network is not None else None
     traced, code_note = (None, "the code pane is off (explore(..., code=False))") if code is None else (None, "")
     if code is not None and len(drawn) < len(order):
         code_note = (f"the code pane is off for a capped graph: its code would run to some {len(order):,} lines "
@@ -133,7 +138,8 @@ def build_record(
         traced, code_note = code(dict(zip(order, names)))
     notes = notes or {}
     nodes = []
-    for k, v in enumerate(order):
+    for k in sorted(listed):
+        v = order[k]
         g = final.get(v, 0.0)
         nodes.append({
             "index": k,
@@ -145,50 +151,52 @@ def build_record(
             "grad": fmt(g), "gradValue": g, "gradBox": box(g),
             "fill": scale.fill(g),
             "inputs": [
-                {"node": index[i], "name": names[index[i]], "local": fmt(d), "localValue": d}
+                {"node": pos.get(index[i], -1), "name": names[index[i]], "local": fmt(d), "localValue": d}
                 for i, d in zip(v.inputs, v.local_grads)
             ],
             "box": boxes.get(k),
-            "layer": (net["layerOf"][k] if net is not None else None),
+            "layer": net["layerOf"].get(pos[k], boxes[k]["rank"] if k in boxes else None) if net else (
+                boxes[k]["rank"] if k in boxes else None),
             "note": notes.get(v, ""),
             "forwardLines": [traced.value_line[v]] if traced is not None and v in traced.value_line else [],
             "gradientLines": [traced.grad_line[v]] if traced is not None and v in traced.grad_line else [],
         })
-    for k, b in boxes.items():
-        if nodes[k]["layer"] is None:
-            nodes[k]["layer"] = b["rank"]
     forward = sorted((k for k in boxed if order[k].inputs), key=lambda k: (boxes[k]["rank"], boxes[k]["row"]))
-    records: list[dict[str, Any]] = [{"kind": "forward", "node": k} for k in forward or [len(order) - 1]]
+    root_at = pos[len(order) - 1]
+    records: list[dict[str, Any]] = [{"kind": "forward", "node": pos[k]} for k in forward] or [
+        {"kind": "forward", "node": root_at}
+    ]
     records.append({
-        "kind": "seed", "node": len(order) - 1, "total": fmt(1.0), "totalBox": box(1.0),
+        "kind": "seed", "node": root_at, "total": fmt(1.0), "totalBox": box(1.0),
         "fill": scale.fill(1.0), "totalColor": scale.edge_color(1.0), "totalWidth": scale.width(1.0),
     })
     spans = traced.term_span if traced is not None else {}
     before: dict[Value, float] = {}  # each receiver's running sum before a step (the engine's own totals)
     kept = {id(s) for s in worth}
     last = {s.receiver: id(s) for s in worth}  # complete: the last step taken into a receiver
-    for k, s in enumerate(sweep):
-        if getattr(s, "kind", "edge") == "hook":
-            if index[s.node] in boxes:
-                records.append(_hook(s, index, names, fmt, box, scale))
+    where_is = {v: pos[k] for k, v in enumerate(order) if k in pos}
+    for k, item in enumerate(sweep):
+        if isinstance(item, HookStep):
+            if index[item.node] in boxes:
+                records.append(_hook(item, where_is, names, index, fmt, box, scale))
             continue
-        prior = before.get(s.receiver, 0.0)
-        before[s.receiver] = s.total
-        if id(s) in kept:
-            shown = _backward(s, prior, index, names, fmt, box, scale)
-            term = spans.get((s.consumer, s.index))
-            records.append({**shown, "complete": last[s.receiver] == id(s), "term": term, "sweep": k})
+        prior = before.get(item.receiver, 0.0)
+        before[item.receiver] = item.total
+        if id(item) in kept:
+            shown = _backward(item, prior, where_is, names, index, fmt, box, scale)
+            term = spans.get((item.consumer, item.index))
+            records.append({**shown, "complete": last[item.receiver] == id(item), "term": term, "sweep": k})
     skipped = {
         "zero": sum(1 for s in steps if s.contribution == 0.0),
         "constant": sum(1 for s in steps if kinds[index[s.receiver]] == "constant" and s.contribution != 0.0),
     }
     return {
         "title": title,
-        "root": {"name": names[-1], "node": len(order) - 1},
+        "root": {"name": names[-1], "node": root_at},
         "digits": digits,
         "nodes": nodes,
         "steps": records,
-        "forwardSteps": len(forward or [0]),
+        "forwardSteps": len(records) - 1 - len([r for r in records if r["kind"] in ("backward", "hook")]),
         "sweepSteps": len(steps),
         "skipped": skipped,
         "graph": _extent(where),
@@ -219,13 +227,12 @@ def _extent(boxes: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def _hook(
-    h: Any, index: Mapping[Value, int], names: list[str], fmt: Callable[[float], str],
-    box: Callable[[float], str], scale: DivergingScale,
+    h: HookStep, pos: Mapping[Value, int], names: list[str], index: Mapping[Value, int],
+    fmt: Callable[[float], str], box: Callable[[float], str], scale: DivergingScale,
 ) -> dict[str, Any]:
     """A hook step: the Value's hooks turned its gradient ``before`` into ``after``."""
-    k = index[h.node]
     return {
-        "kind": "hook", "node": k, "receiverName": names[k],
+        "kind": "hook", "node": pos[h.node], "receiverName": names[index[h.node]],
         "before": fmt(h.before), "beforeValue": h.before, "total": fmt(h.after), "totalValue": h.after,
         "totalBox": box(h.after), "complete": True, "fill": scale.fill(h.after),
         "totalColor": scale.edge_color(h.after), "totalWidth": scale.width(h.after),
@@ -233,22 +240,22 @@ def _hook(
 
 
 def _backward(
-    s: Any,
+    s: Step,
     prior: float,
-    index: Mapping[Value, int],
+    pos: Mapping[Value, int],
     names: list[str],
+    index: Mapping[Value, int],
     fmt: Callable[[float], str],
     box: Callable[[float], str],
     scale: DivergingScale,
 ) -> dict[str, Any]:
-    c, r = index[s.consumer], index[s.receiver]
     return {
         "kind": "backward",
-        "consumer": c,
-        "consumerName": names[c],
+        "consumer": pos[s.consumer],
+        "consumerName": names[index[s.consumer]],
         "input": s.index,
-        "node": r,
-        "receiverName": names[r],
+        "node": pos[s.receiver],
+        "receiverName": names[index[s.receiver]],
         "upstream": fmt(s.upstream), "upstreamValue": s.upstream,
         "local": fmt(s.local), "localValue": s.local,
         "contribution": fmt(s.contribution), "contributionValue": s.contribution,
