@@ -37,6 +37,29 @@
       class: r === 0 ? "name" : "",
     }, g, t));
   }
+  // A text wider than its box (fonts differ from the width placement.py assumed) is narrowed to fit.
+  function squeeze(t, room) {
+    t.removeAttribute("textLength");
+    t.removeAttribute("lengthAdjust");
+    if (t.getComputedTextLength() > room) {
+      t.setAttribute("textLength", String(room));
+      t.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    }
+  }
+  const squeezed = new Set(); // the views whose static texts have been measured (once shown)
+  function squeezeAll(v) {
+    if (squeezed.has(v)) return;
+    squeezed.add(v);
+    views[v].svg.querySelectorAll(".node").forEach((g) => {
+      const room = Number(g.querySelector("rect").getAttribute("width")) - PAD;
+      g.querySelectorAll("text").forEach((t) => { if (t.textContent) squeeze(t, room); });
+    });
+  }
+  function setText(t, text, room) {
+    if (t.textContent === text) return;
+    t.textContent = text;
+    squeeze(t, room);
+  }
   function nodeGroup(parent, name, k, cls) {
     const g = make("g", { class: `node ${cls}`, "data-name": name, tabindex: 0, role: "button" }, parent);
     g.dataset.node = String(k);
@@ -206,7 +229,7 @@
       if (k === selected) on.push("selected");
       setClasses(box.g, on);
       box.rect.style.fill = st.backward ? (s ? s.fill : "#ffffff") : "";
-      box.grad.textContent = st.backward ? (s ? s.totalBox : "0") : "";
+      setText(box.grad, st.backward ? (s ? s.totalBox : "0") : "", box.b.w - PAD);
     });
     G.edgeOf.forEach((path, key) => {
       const k = Number(key.split(":")[0]);
@@ -235,7 +258,7 @@
       if (!st.backward && !members.some((k) => appeared(k, st.i))) on.push("unseen");
       setClasses(u.g, on);
       u.rect.style.fill = st.backward ? (s ? s.fill : "#ffffff") : "";
-      if (u.grad) u.grad.textContent = st.backward ? (s ? s.totalBox : "0") : "";
+      if (u.grad) setText(u.grad, st.backward ? (s ? s.totalBox : "0") : "", u.b.w - PAD);
     });
     W.paths.forEach((path, q) => {
       const l = D.network.links[q];
@@ -321,6 +344,7 @@
     note.className = "code-note";
     note.textContent = D.codeNote || "no code for this graph";
     codeBox.appendChild(note);
+    codeBox.style.height = "auto"; // a line of note: the picture gets the room
   }
   let lit = [];
   let marked = null; // the line whose term is marked, to write back plain
@@ -390,6 +414,7 @@
     $("view").setAttribute("aria-label", `switch to the ${v === "graph" ? "network" : "graph"} view (v)`);
     $("view").hidden = !views.network;
     fit(v);
+    squeezeAll(v);
     render(at);
   }
 

@@ -80,18 +80,20 @@ def network_view(
     layer_of: dict[int, int] = {}
     x, column_list = 0.0, []
     for c, (title, members) in enumerate(columns):
-        texts = [_texts(u, index, names, box, final, lines) for u in members]
+        # A unit shows its first Value the page lists (a capped page may leave the first sample out).
+        listed = [[v for v in u.values if v in index and index[v] in pos] for u in members]
+        texts = [_texts(u, vs[0] if vs else None, index, names, box, final, lines) for u, vs in zip(members, listed)]
         width = CHAR * max(len(t) for ts in texts for t in ts) + 2 * PAD
         top = (tallest - len(members)) * (height + UNIT_GAP) / 2
         column_list.append({"title": title, "x": round(x + width / 2, 1)})
-        for r, u in enumerate(members):
+        for r, (u, vs) in enumerate(zip(members, listed)):
             where[(c, r)] = len(units)
-            nodes = [pos[index[v]] for v in u.values if v in index and index[v] in pos]
+            nodes = [pos[index[v]] for v in vs]
             for k in nodes:
                 layer_of[k] = c
             units.append({
-                "name": names[index[u.values[0]]] if u.values and u.values[0] in index else u.name,
-                "node": nodes[0] if nodes else -1, "nodes": nodes, "column": c,
+                "name": names[index[vs[0]]] if vs else u.name, "node": nodes[0] if nodes else -1,
+                "nodes": nodes, "column": c,
                 "x": round(x, 1), "y": round(top + r * (height + UNIT_GAP), 1), "w": round(width, 1),
                 "h": round(height, 1), "lines": lines,
             })
@@ -114,14 +116,16 @@ def network_view(
 
 def _texts(
     u: Unit,
+    v: Value | None,
     index: Mapping[Value, int],
     names: Sequence[str],
     box: Callable[[float], str],
     final: Mapping[Value, float],
     lines: int,
 ) -> tuple[str, ...]:
-    v = u.values[0]
-    name = names[index[v]] if v in index else u.name
+    if v is None:  # none of its Values is on the page: its name alone
+        return (u.name,)
+    name = names[index[v]]
     if lines == 1:
         return (f"{name} {box(v.data)}",)
     return (name, box(v.data), box(final.get(v, 0.0)))

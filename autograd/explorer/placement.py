@@ -37,7 +37,7 @@ RANK_GAP = 2.6 * FONT  # room between ranks for the edges
 ROW_GAP = 0.7 * FONT
 SWEEPS = 4
 ASPECT = 1.6  # the picture's pane on a 1440x900 or 1280x720 screen, beside the docked panel
-MAX_LANES = 4
+MAX_LANES = 8
 
 
 def place(
