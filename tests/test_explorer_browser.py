@@ -458,9 +458,8 @@ def test_screenshots_mid_backward(browser: Any, tmp_path: Path) -> None:
             w.page.screenshot(path=str(shot))
             assert shot.stat().st_size > 20_000
             print(f"\nscreenshot: {shot}")
-            if os.environ.get("CHAINRULE_WRITE_DOCS") == "1":
-                shutil.copyfile(shot, DOCS / shot.name)
-                if size == SIZES[0] and view == "network":
-                    shutil.copyfile(shot, DOCS / "explorer.png")
+            if os.environ.get("CHAINRULE_WRITE_DOCS") == "1":  # the README's picture: the network view
+                first = size == SIZES[0] and view == "network"
+                shutil.copyfile(shot, DOCS / ("explorer.png" if first else shot.name))
         assert_quiet(w)
         w.close()

@@ -65,6 +65,11 @@
     g.dataset.node = String(k);
     return g;
   }
+  // A Value with a note (the tutorial printed a number for it): a dot on its box's corner.
+  function mark(g, b, note) {
+    const dot = make("circle", { class: "noted", cx: b.x + b.w - 2, cy: b.y + 2, r: FONT * 0.33 }, g);
+    make("title", {}, dot, note.split(" · ")[0]);
+  }
   function curve(x1, y1, x2, y2) {
     const dx = Math.max(12, (x2 - x1) / 2);
     return `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
@@ -83,6 +88,7 @@
       g.setAttribute("aria-label", `${n.name}: ${n.op ? n.op + ", " : ""}data ${n.data}`);
       const rect = make("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: 5, "vector-effect": "non-scaling-stroke" }, g);
       const [, , grad] = boxTexts(g, b, [n.name, n.dataBox, ""]);
+      if (n.note) mark(g, b, n.note);
       boxes.set(k, { g, rect, grad, b, fill0: null });
       n.inputs.forEach((inp, e) => {
         const from = D.nodes[inp.node];
@@ -119,6 +125,8 @@
       const name = n ? n.name : u.name;
       const lines = u.lines === 3 ? [name, n ? n.dataBox : "", ""] : [`${name} ${n ? n.dataBox : ""}`];
       const texts = boxTexts(g, u, lines);
+      const noted = u.nodes.map((k) => D.nodes[k].note).filter(Boolean);
+      if (noted.length) mark(g, u, noted.join(" · "));
       u.nodes.forEach((k) => unitOf.set(k, q));
       return { g, rect, grad: u.lines === 3 ? texts[2] : null, b: u, node: u.node };
     });

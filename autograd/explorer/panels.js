@@ -163,6 +163,9 @@ function chainrulePanels(D, stepsInto) {
       `<span class="sw" style="border:2px solid #111"></span>gradient complete &middot; ` +
         `<span class="sw" style="border:3px solid var(--con)"></span>receives this step's contribution &middot; ` +
         `<span class="sw" style="border:3px dashed var(--up)"></span>sends it (its upstream gradient)`,
+      (D.nodes.some((n) => n.note) ? `<span class="sw" style="background:#7b2cbf;border-radius:50%"></span>` +
+        "a note on this value (the tutorial printed a number for it: its record says what and whether it " +
+        "is right)" : "") ,
       `constants are written into the names of the Values that use them (no box, no step)` +
         (skipped ? `; ${D.skipped.zero} zero steps and ${D.skipped.constant} steps into constants of the ` +
           `engine's ${D.sweepSteps} are skipped` : ""),
