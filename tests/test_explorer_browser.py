@@ -27,6 +27,8 @@ from test_explorer import HOSTILE, tutorial_loss
 
 import autograd
 from autograd import Value, topological_order
+from autograd.ops import Op
+from autograd.value import apply
 from autograd.explorer import Explorer, explore
 from nn.draw import explore as nn_explore
 
@@ -293,6 +295,10 @@ def test_hostile_labels_stay_text_and_the_page_runs(browser: Any, tmp_path: Path
     y = xs[0]
     for x in xs[1:]:
         y = y * x
+    # A custom op named like markup, and a NUL in a label (issue 17's cases).
+    square = Op("<b>sq</b><script>window.injected=1</script>", lambda xs, p: xs[0] * xs[0],
+                lambda m, out, xs, p: (2 * xs[0],))
+    y = apply(square, y * Value(2.0, "nul\x00here"))
     y.label = "<img src=x onerror=window.injected=1>"
     page = explore(y, title="</title><script>window.injected=1</script>")
     w = Watched(browser, page.save_html(tmp_path / "hostile.html"))
@@ -306,6 +312,10 @@ def test_hostile_labels_stay_text_and_the_page_runs(browser: Any, tmp_path: Path
     w.page.keyboard.press("End")
     assert w.page.inner_text("#callout").startswith("d(<img src=x onerror=window.injected=1>)/d(")  # as text
     assert w.page.title() == "</title><script>window.injected=1</script>"
+    w.page.keyboard.press("Home")
+    for _ in range(page.record["forwardSteps"] - 1):  # to the custom op's forward step
+        w.page.keyboard.press("ArrowRight")
+    assert w.page.inner_text("#callout").startswith("<img src=x onerror=window.injected=1> = <b>sq</b><script>")
     assert_quiet(w)
     w.close()
 
