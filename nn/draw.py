@@ -125,8 +125,9 @@ def explore(model: MLP | Layer, loss: Value, **options: Any) -> Explorer:
     >>> [c["title"] for c in page.record["network"]["columns"]]
     ['inputs', 'h1', 'h2', 'out', 'loss']
     """
+    network = network_of(model, loss)  # first: it refuses what is not a model or its graph
     options.setdefault("params", model.parameters())
-    return explore_graph(loss, network=network_of(model, loss), **options)
+    return explore_graph(loss, network=network, **options)
 
 
 def network_of(model: MLP | Layer, root: Value) -> Network:

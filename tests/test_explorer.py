@@ -131,6 +131,20 @@ def test_the_network_view_has_a_unit_per_neuron_and_an_edge_per_weight() -> None
     assert {k for k in range(len(order)) if kinds[k] != "constant"} <= held
 
 
+def test_a_models_output_as_the_root_has_no_loss_column_and_a_non_model_is_refused() -> None:
+    import nn
+
+    model = nn.MLP(2, [3, 1], ["tanh", "sigmoid"], seed=0)
+    out = model([0.5, -1.0])[0]
+    net = nn_explore(model, out).record["network"]
+    assert [c["title"] for c in net["columns"]] == ["inputs", "h1", "out"]
+    assert all(link["node"] >= 0 for link in net["links"])  # every edge a weight: nothing into a loss
+    with pytest.raises(TypeError, match="root must be the Value computed from the model"):
+        nn_explore(model, 3.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"expected an nn\.MLP or nn\.Layer"):
+        nn_explore("model", out)  # type: ignore[arg-type]
+
+
 def test_boxes_never_overlap_and_every_edge_runs_left_to_right() -> None:
     loss, model = tutorial_loss()
     record = nn_explore(model, loss).record

@@ -27,9 +27,9 @@ from test_explorer import HOSTILE, tutorial_loss
 
 import autograd
 from autograd import Value, topological_order
+from autograd.explorer import Explorer, explore
 from autograd.ops import Op
 from autograd.value import apply
-from autograd.explorer import Explorer, explore
 from nn.draw import explore as nn_explore
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
