@@ -247,8 +247,10 @@
       path.style.stroke = sent ? sent.edgeColor : "";
       path.style.strokeWidth = sent ? `${sent.edgeWidth}px` : "";
     });
+    // The current edge carries its local derivative; the other edges' are their tooltips (a tag on
+    // every input edge of the consumer was tried: between ranks they cover the boxes).
     const now = cur.kind === "backward" ? G.edgeOf.get(`${cur.consumer}:${cur.input}`) : null;
-    showTag(G, now, now ? D.nodes[cur.consumer].inputs[cur.input].local : "");
+    showTags(G, now ? [{ path: now, text: D.nodes[cur.consumer].inputs[cur.input].local, now: true }] : []);
   }
   function drawNetwork(st) {
     const W = views.network;
@@ -280,22 +282,26 @@
       path.classList.toggle("receiver", cur.kind !== "forward" && l.node === cur.node);
     });
     const link = cur.kind === "backward" && W.linkOf.has(cur.node) ? W.paths[W.linkOf.get(cur.node)] : null;
-    showTag(W, link, link ? D.nodes[cur.node].name : "");
+    showTags(W, link ? [{ path: link, text: D.nodes[cur.node].name, now: true }] : []);
   }
-  // The current edge: a halo under it and, at its middle, a tag with its local derivative (graph)
-  // or the weight's name (network): the edge labels that are shown; the rest are on hover.
-  function showTag(V, path, text) {
+  // Edge labels shown: a tag at the middle of each edge in `tags` (the current one last, on top,
+  // with a halo under its edge); every other edge's label is its tooltip.
+  function showTags(V, tags) {
     V.tag.replaceChildren();
-    if (!path) { V.halo.setAttribute("d", ""); return; }
-    V.halo.setAttribute("d", path.getAttribute("d"));
-    const len = path.getTotalLength();
-    const p = path.getPointAtLength(len / 2);
+    const now = tags.find((t) => t.now && t.path);
+    V.halo.setAttribute("d", now ? now.path.getAttribute("d") : "");
     const s = scaleOf(view) || 1;
     const size = Math.max(FONT, 12 / s); // at least 12 CSS px
-    const t = make("text", { x: p.x, y: p.y + size * 0.35, "text-anchor": "middle", "font-size": size }, V.tag, text);
-    const b = t.getBBox();
-    const r = make("rect", { x: b.x - 3, y: b.y - 1, width: b.width + 6, height: b.height + 2, rx: 3, "vector-effect": "non-scaling-stroke" });
-    V.tag.insertBefore(r, t);
+    for (const t of [...tags.filter((x) => !x.now), ...tags.filter((x) => x.now)]) {
+      if (!t.path) continue;
+      const p = t.path.getPointAtLength(t.path.getTotalLength() / 2);
+      const g = make("g", { class: t.now ? "now" : "other" }, V.tag);
+      const text = make("text", { x: p.x, y: p.y + size * 0.35, "text-anchor": "middle", "font-size": size }, g, t.text);
+      const b = text.getBBox();
+      g.insertBefore(make("rect", {
+        x: b.x - 3, y: b.y - 1, width: b.width + 6, height: b.height + 2, rx: 3, "vector-effect": "non-scaling-stroke",
+      }), text);
+    }
   }
 
   // --- the leader line: from the docked equation to what it explains --------------------------------
@@ -305,12 +311,12 @@
     if (view === "graph") {
       if (s.kind === "backward") {
         const path = V.edgeOf.get(`${s.consumer}:${s.input}`);
-        if (path) return V.tag.firstChild || path;
+        if (path) return V.tag.querySelector(".now rect") || path;
       }
       const box = V.boxes.get(s.node);
       return box ? box.rect : null;
     }
-    if (V.linkOf.has(s.node)) return V.tag.firstChild || V.paths[V.linkOf.get(s.node)];
+    if (V.linkOf.has(s.node)) return V.tag.querySelector(".now rect") || V.paths[V.linkOf.get(s.node)];
     const q = V.unitOf.get(s.node);
     return q === undefined ? null : V.units[q].rect;
   }
