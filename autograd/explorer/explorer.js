@@ -250,7 +250,7 @@
     // The current edge carries its local derivative; the other edges' are their tooltips (a tag on
     // every input edge of the consumer was tried: between ranks they cover the boxes).
     const now = cur.kind === "backward" ? G.edgeOf.get(`${cur.consumer}:${cur.input}`) : null;
-    showTags(G, now ? [{ path: now, text: D.nodes[cur.consumer].inputs[cur.input].local, now: true }] : []);
+    showTag(G, now, now ? D.nodes[cur.consumer].inputs[cur.input].local : "");
   }
   function drawNetwork(st) {
     const W = views.network;
@@ -282,26 +282,21 @@
       path.classList.toggle("receiver", cur.kind !== "forward" && l.node === cur.node);
     });
     const link = cur.kind === "backward" && W.linkOf.has(cur.node) ? W.paths[W.linkOf.get(cur.node)] : null;
-    showTags(W, link ? [{ path: link, text: D.nodes[cur.node].name, now: true }] : []);
+    showTag(W, link, link ? D.nodes[cur.node].name : "");
   }
-  // Edge labels shown: a tag at the middle of each edge in `tags` (the current one last, on top,
-  // with a halo under its edge); every other edge's label is its tooltip.
-  function showTags(V, tags) {
+  // The edge label shown: a tag at the middle of the current edge, over a halo along it; every
+  // other edge's label is its tooltip.
+  function showTag(V, path, text) {
     V.tag.replaceChildren();
-    const now = tags.find((t) => t.now && t.path);
-    V.halo.setAttribute("d", now ? now.path.getAttribute("d") : "");
-    const s = scaleOf(view) || 1;
-    const size = Math.max(FONT, 12 / s); // at least 12 CSS px
-    for (const t of [...tags.filter((x) => !x.now), ...tags.filter((x) => x.now)]) {
-      if (!t.path) continue;
-      const p = t.path.getPointAtLength(t.path.getTotalLength() / 2);
-      const g = make("g", { class: t.now ? "now" : "other" }, V.tag);
-      const text = make("text", { x: p.x, y: p.y + size * 0.35, "text-anchor": "middle", "font-size": size }, g, t.text);
-      const b = text.getBBox();
-      g.insertBefore(make("rect", {
-        x: b.x - 3, y: b.y - 1, width: b.width + 6, height: b.height + 2, rx: 3, "vector-effect": "non-scaling-stroke",
-      }), text);
-    }
+    V.halo.setAttribute("d", path ? path.getAttribute("d") : "");
+    if (!path) return;
+    const p = path.getPointAtLength(path.getTotalLength() / 2);
+    const size = Math.max(FONT, 12 / (scaleOf(view) || 1)); // at least 12 CSS px
+    const t = make("text", { x: p.x, y: p.y + size * 0.35, "text-anchor": "middle", "font-size": size }, V.tag, text);
+    const b = t.getBBox();
+    V.tag.insertBefore(make("rect", {
+      x: b.x - 3, y: b.y - 1, width: b.width + 6, height: b.height + 2, rx: 3, "vector-effect": "non-scaling-stroke",
+    }), t);
   }
 
   // --- the leader line: from the docked equation to what it explains --------------------------------
@@ -311,12 +306,12 @@
     if (view === "graph") {
       if (s.kind === "backward") {
         const path = V.edgeOf.get(`${s.consumer}:${s.input}`);
-        if (path) return V.tag.querySelector(".now rect") || path;
+        if (path) return V.tag.querySelector("rect") || path;
       }
       const box = V.boxes.get(s.node);
       return box ? box.rect : null;
     }
-    if (V.linkOf.has(s.node)) return V.tag.querySelector(".now rect") || V.paths[V.linkOf.get(s.node)];
+    if (V.linkOf.has(s.node)) return V.tag.querySelector("rect") || V.paths[V.linkOf.get(s.node)];
     const q = V.unitOf.get(s.node);
     return q === undefined ? null : V.units[q].rect;
   }
