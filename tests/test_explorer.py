@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import OPS, Dag, close, dags, fd_derivative
 
 import autograd
 from autograd import Value, replay, topological_order
 from autograd.explorer import Explorer, explore
+from autograd.explorer.page import script_json
 from autograd.explorer.record import build_record, significant
 from autograd.explorer.scale import DivergingScale
 from nn.draw import explore as nn_explore
@@ -203,6 +205,19 @@ def test_embedded_data_holds_no_character_the_html_parser_reads() -> None:
     assert json.loads(data.group(1))["nodes"][0]["name"] == HOSTILE[0]  # the same strings, escaped
     assert text.count("</script>") == 2 and text.count("<script") == 2  # the data's and the code's own
     assert "<title>&lt;/title&gt;&lt;script&gt;" in text
+
+
+@settings(max_examples=60)
+@given(st.text(), st.text())
+def test_any_label_and_title_embed_as_inert_json_that_reads_back_the_same(label: str, title: str) -> None:
+    x = Value(1.5, label)
+    y = x * x
+    y.label = label + "!"
+    page = explore(y, title=title, code=False)
+    data = script_json(page.record)
+    assert not re.search("[<>&\u2028\u2029]", data)
+    assert json.loads(data) == json.loads(json.dumps(page.record))
+    assert json.loads(data)["nodes"][0]["label"] == label and json.loads(data)["title"] == title
 
 
 # --- the size cap ----------------------------------------------------------------------------------------
