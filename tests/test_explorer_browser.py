@@ -366,19 +366,24 @@ def _micrograd_expression() -> Value:
 
 
 def test_every_drawn_value_is_in_the_pane_with_legible_text(browser: Any, tmp_path: Path) -> None:
+    from benchmarks.explorer import mlp_page
+
     loss, model = tutorial_loss()
     page = nn_explore(model, loss)
     small = explore(_micrograd_expression())
+    mlp = mlp_page(4)()  # 2-16-16-1 on 4 samples: its network view must fit too
     for size in SIZES:
         net = _fit(browser, page, tmp_path / "t.html", size, "network")
         graph = _fit(browser, page, tmp_path / "t.html", size, "graph")
         tiny = _fit(browser, small, tmp_path / "m.html", size, "graph")
+        wide = _fit(browser, mlp, tmp_path / "mlp.html", size, "network")
         print(f"\n{size}: pane {net['pane']:.0f} px tall; text px: network {net['font']:.1f}, graph "
-              f"{graph['font']:.1f}, L = (a*b + c) * f {tiny['font']:.1f}")
+              f"{graph['font']:.1f}, L = (a*b + c) * f {tiny['font']:.1f}, MLP 2-16-16-1 network {wide['font']:.1f}")
         if size == (1440, 900):  # the figures, at 1440x900
             assert net["pane"] >= 0.6 * 900
             assert net["font"] >= 12.0 and graph["font"] >= 9.0 and tiny["font"] >= 11.0, (net, graph, tiny)
             assert graph["minText"] >= 9.0 * 0.95  # the rendered glyph boxes, not only the font size
+            assert wide["font"] >= 9.0, wide
 
 
 def test_the_code_pane_wraps_and_centres_its_line(browser: Any, tmp_path: Path) -> None:
