@@ -397,6 +397,14 @@ def test_zero_steps_are_skipped_and_counted() -> None:
     assert into_x[-1]["total"] == "1" and into_x[-1]["complete"]  # dy/dx = 1 (the relu path is dead), by hand
 
 
+def test_a_graph_with_no_label_at_all_draws_its_leaves() -> None:
+    a, b = Value(2.0), Value(-3.0)  # micrograd-style: nothing labelled
+    record = explore(a * b + 1.0).record
+    kinds = [n["kind"] for n in record["nodes"]]
+    assert kinds.count("input") == 3 and "constant" not in kinds  # the 1.0 too: nothing tells it apart
+    assert sum(1 for s in record["steps"] if s["kind"] == "backward") == 4
+
+
 def test_a_single_value_is_a_page_too() -> None:
     x = Value(3.0, "x")
     page = explore(x)

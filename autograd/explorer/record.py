@@ -96,7 +96,10 @@ def build_record(
     _check_finite([s.receiver for s in steps], [s.total for s in steps], "explore: the gradient reaching")
     _check_finite([h.node for h in hooks], [h.after for h in hooks], "explore: after its hooks, the gradient of")
     params = set(params)
-    kinds = [_kind(v, root, params) for v in order]
+    # As the code writer reads a graph: unlabelled leaves are constants, unless no leaf has a label
+    # (micrograd-style code labels nothing): then every leaf is an input.
+    named = bool(params) or any(v.label for v in order if v.is_leaf)
+    kinds = [_kind(v, root, params, named) for v in order]
     # Constants are folded into the name of the Value using them: no box, no steps into them.
     boxed = [k for k in sorted(drawn) if kinds[k] != "constant" or k == len(order) - 1]
     names = node_names(order, labels)
@@ -209,13 +212,13 @@ def build_record(
     }
 
 
-def _kind(v: Value, root: Value, params: Collection[Value]) -> str:
+def _kind(v: Value, root: Value, params: Collection[Value], named: bool) -> str:
     if v is root:
         return "output"
     if v in params:
         return "parameter"
     if v.is_leaf:
-        return "input" if v.label else "constant"
+        return "input" if v.label or not named else "constant"
     return "operation"
 
 
