@@ -93,7 +93,7 @@ def explore(
             ``draw_graph``); the page says what was left out. None shows everything.
         digits: significant digits of every number in the page's panels (boxes show 4).
         floor: magnitudes below ``floor`` x the largest gradient are drawn at the faintest colour.
-        code: show the backward pass written out (:func:`autograd.replay.trace`) beside the steps.
+        code: show the backward pass written out (:func:`autograd.replay.written`) below the picture.
         params: Values styled as parameters (``model.parameters()``).
         title: a heading for the page.
         labels: a name per Value, used everywhere on the page instead of the derived one.
@@ -152,8 +152,6 @@ def _text_per_value(given: Mapping[Value, str] | None, what: str) -> dict[Value,
     for key, text in given.items():
         if not isinstance(key, Value) or not isinstance(text, str):
             raise TypeError(f"{what} maps Values to str; got {key!r}: {text!r}")
-        if "\0" in text:
-            raise ValueError(f"{what}: the text for {key!r} holds a NUL character")
     return dict(given)
 
 
