@@ -1,8 +1,8 @@
 """The explorer's data: the graph's record and the engine's backward sweep, as one plain object.
 
 :func:`build_record` reads a graph (never changing it) and returns a JSON-ready dict that the page's
-script draws from: ``nodes`` (each Value, in topological order, with its one name, op, data, inputs
-and their local derivatives, and where each view draws it), ``steps`` (the steps worth taking:
+script draws from: ``nodes`` (each Value drawn, and those its panels name, in topological order,
+with its one name, op, data, inputs and their local derivatives, and where each view draws it), ``steps`` (the steps worth taking:
 the forward pass one operation at a time from the inputs on, the seed, then the backward pass
 one chain-rule contribution at a time in the engine's order, :func:`autograd.backward_steps`,
 less the zero ones and those into constants) and the colour scale. Every number is written here,
@@ -52,7 +52,8 @@ def op_display(v: Value) -> str:
 
 def node_names(order: Sequence[Value], labels: Mapping[Value, str] | None = None) -> list[str]:
     """One name per Value, unique in the graph: ``labels[v]``, else its label, else its operation
-    and topological index (``tanh#12``; ``const#3`` for an unlabelled leaf)."""
+    and topological index (``tanh#12``; ``const#3`` for an unlabelled leaf). A stand-in: the names
+    derived from a Value's op and inputs (``autograd.names.node_names``) are to replace it."""
     labels = labels or {}
     names = [labels.get(v) or v.label or f"{op_display(v) or 'const'}#{k}" for k, v in enumerate(order)]
     seen: dict[str, int] = {}
