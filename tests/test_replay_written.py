@@ -54,10 +54,10 @@ def _string_constants(source: str) -> list[str]:
     return [n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
-def _assert_no_user_text(source: str) -> None:
+def _assert_no_user_text(source: str, docstring: str = "d(output)/d(params) for a graph of ") -> None:
     """The only string in the code is the fixed docstring; every name is ASCII."""
     strings = _string_constants(source)
-    assert len(strings) == 1 and strings[0].startswith("d(output)/d(params) for a graph of ")
+    assert len(strings) == 1 and strings[0].startswith(docstring)
     assert source.isascii()
 
 
@@ -115,6 +115,14 @@ def test_labels_from_a_model_file_never_become_code(tmp_path: Path, capsys: pyte
     assert [g.hex() for g in step()[1]] == [g.hex() for g in autograd.grad(out, model.parameters())]
     assert "RAN" not in capsys.readouterr().out
     _assert_no_user_text(step.source)
+
+
+def test_labels_never_become_batched_code() -> None:
+    model = nn.MLP(2, [3, 1], ["relu", "linear"], seed=0)
+    for k, p in enumerate(model.parameters()):
+        p.label = INJECTIONS[k % len(INJECTIONS)]
+    source = replay.batch_source(lambda x, y: (model(x)[0] - y) ** 2, model.parameters(), [0.0, 1.0], 1.0)
+    _assert_no_user_text(source, "The mean or sum over a batch of a traced sample's loss")
 
 
 # --- the map --------------------------------------------------------------------------------------

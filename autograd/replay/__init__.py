@@ -47,9 +47,13 @@ wide graphs trace fine. Tracing costs about what Python's compiler takes for the
 demo step (7,881 nodes, 15,543 lines) traces and compiles in about 0.4 s.
 """
 
+from .batch import Batch, batch, batch_source
 from .expr import _FORWARD, Expr  # noqa: F401  (_FORWARD: read by the tests)
 from .identifier import identifier
 from .source_map import NodeLines, Written, node_lines, written
 from .step import Replay, ReplayMismatch, trace
 
-__all__ = ["Expr", "NodeLines", "Replay", "ReplayMismatch", "Written", "identifier", "node_lines", "trace", "written"]
+__all__ = [
+    "Batch", "Expr", "NodeLines", "Replay", "ReplayMismatch", "Written",
+    "batch", "batch_source", "identifier", "node_lines", "trace", "written",
+]

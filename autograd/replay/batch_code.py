@@ -1,0 +1,469 @@
+"""The batched replay's code: the lifted units (see :mod:`.lift`) written out as array code.
+
+Forward: one line per unit (``H1_in = X @ W_ij + b_j``, ``H1_out = relu(H1_in)``). Backward: the
+ops' own derivative rules evaluated on array expressions, multiplied by the unit's gradient, and
+summed over the batch where a number shared by every sample (a param) receives them. A layer's rule
+``d z_j/d w_ij = x_i, d z_j/d x_i = w_ij, d z_j/d b_j = 1`` summed over the samples is
+``dW = X.T @ dZ``, ``dX = dZ @ W.T``, ``db = colsum(dZ)``: checked on the rule itself (:func:`dot_rule_is_bilinear`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ops
+from ..value import Value
+from .arrays import ARRAY_FORWARD, ArrayMath
+from .codegen import _times, _Writer
+from .expr import _COND, _MUL, Expr, _code
+from .lift import Lifted, Unit
+
+_RESERVED = {"P", "X", "Y", "m", "E", "G", "abs", "sum"}
+_SYMBOLS = {"**": "pow", "+": "add", "-": "sub", "*": "mul", "/": "div"}  # ** before *
+
+
+class _Col(Expr):
+    """Column ``c`` of the array named ``array``: ``H[:, c]`` (or ``H[c]`` for an array of params)."""
+
+    __slots__ = ("array", "column")
+
+    def __init__(self, array: str, column: int, varying: bool) -> None:
+        super().__init__(f"{array}[:, {column}]" if varying else f"{array}[{column}]", None)
+        self.array, self.column = array, column
+
+
+class _ArrayWriter(_Writer):
+    """The scalar writer's names and lines, with array constants and a row-wise softmax."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.namespace = {}
+        self.taken = set(_RESERVED) | {"exp", "log", "tanh", "relu", "step", "sigmoid", "softmax", "logsumexp",
+                                       "stack", "rowsum", "colsum", "total", "zeros", "zeros_like", "full",
+                                       "add_at", "elementwise", "finite"}
+        self.constants: dict[str, tuple[list[Any], tuple[int, ...]]] = {}  # name -> (numbers, shape)
+        self.softmaxes: dict[str, str] = {}  # array name -> name of its row-wise softmax
+        self.varying: dict[str, bool] = {}
+
+    def constant(self, stem: str, values: list[Any], shape: tuple[int, ...] | None = None) -> str:
+        """A name for an array of numbers (index arrays, rows of constants), one per distinct array."""
+        shape = shape or (len(values),)
+        for name, known in self.constants.items():
+            if known == (values, shape):
+                return name
+        name = self.name(stem)
+        self.constants[name] = (values, shape)
+        return name
+
+    def softmax(self, xs: Sequence[Expr | float]) -> list[Expr | float]:
+        """Row-wise softmax: of an array's columns (computed once per array), or of loose columns."""
+        first = xs[0] if xs else None
+        if isinstance(first, _Col) and all(
+            isinstance(x, _Col) and x.array == first.array and x.column == c for c, x in enumerate(xs)
+        ):
+            source = first.array
+            varying = self.varying.get(source, True)
+            if source not in self.softmaxes:
+                name = self.name(f"p_{source}")
+                self.emit(f"{name} = softmax({source})")
+                self.softmaxes[source] = name
+                self.varying[name] = varying
+            return [_Col(self.softmaxes[source], c, varying) for c in range(len(xs))]
+        name = self.name("p")
+        self.emit(f"{name} = softmax(stack(({', '.join(_code(x, _COND) for x in xs)},)))")
+        return [Expr(f"{name}[..., {c}]", None) for c in range(len(xs))]
+
+
+def _common_stem(labels: Sequence[str]) -> str:
+    """``W_i1j1, W_i2j1, ...`` -> ``W_ij``; ``h1_in1, h1_in2`` -> ``h1_in``: the digits that vary go."""
+    if not labels or not all(labels):
+        return ""
+    parts = [re.split(r"(\d+)", label) for label in labels]
+    if len({len(p) for p in parts}) != 1 or any(p[0::2] != parts[0][0::2] for p in parts):
+        return ""
+    keep = []
+    for k, piece in enumerate(parts[0]):
+        if k % 2 == 0 or all(p[k] == piece for p in parts):
+            keep.append(piece)
+    return "".join(keep)
+
+
+def _op_word(op: ops.Op | None) -> str:
+    name = op.name if op is not None else "v"
+    for symbol, word in _SYMBOLS.items():
+        if name.startswith(symbol):
+            return word + name[len(symbol):]
+    return name
+
+
+def dot_rule_is_bilinear(op: ops.Op) -> bool:
+    """Whether ``op``'s rule says d/dw_i = x_i, d/dx_i = w_i (and d/db = 1): what makes Xᵀ·dZ."""
+    n = op.param
+    tags = [("w", i) for i in range(n)] + [("x", i) for i in range(n)] + [("b", 0)]
+    try:
+        local = op.local(None, None, tags, n)
+    except Exception:  # a rule that needs more than its inputs is not the bilinear one
+        return False
+    return list(local) == [("x", i) for i in range(n)] + [("w", i) for i in range(n)] + [1.0]
+
+
+@dataclass
+class BatchCode:
+    """The generated source and what the backend must provide to run it."""
+
+    source: str
+    constants: dict[str, tuple[list[Any], tuple[int, ...]]]  # name -> (numbers, shape): index arrays, rows
+    functions: dict[str, Any]  # name -> Python function (custom ops)
+    n_params: int
+
+
+def write(
+    lifted: Lifted,
+    output: Value,
+    params: Sequence[Value],
+    reduction: str,
+    names: Mapping[Value, str],
+) -> BatchCode:
+    """Write ``lifted`` as ``def batch_step(P, X, Y): ... return E, G``."""
+    return _Emitter(lifted, output, params, reduction, names).run()
+
+
+class _Emitter:
+    def __init__(
+        self, lifted: Lifted, output: Value, params: Sequence[Value], reduction: str, names: Mapping[Value, str]
+    ) -> None:
+        self.w = _ArrayWriter()
+        self.math = ArrayMath(self.w)
+        self.lifted, self.output, self.reduction = lifted, output, reduction
+        self.names = names
+        self.param_index = {id(p): k for k, p in enumerate(params)}
+        self.n_params = len(params)
+        self.unit_name: dict[int, str] = {}
+        self.scalar_param: dict[int, str] = {}
+        self.terms: dict[int, list[tuple[str, int | None, bool]]] = {}
+        self.needs_grad: dict[int, bool] = {}
+        self.layer_count = 0
+        self.gathered: dict[str, str] = {}  # index array -> the array of params it gathers
+        self.layer: dict[int, tuple[str, str, str | None, str | None]] = {}  # W, its index, b, its index
+        self.args: dict[int, list[Expr | float]] = {}  # a group's inputs, as its forward line reads them
+        self.node_grad: dict[int, bool] = {}
+
+    # --- names and values ------------------------------------------------------------------------
+
+    def label(self, node: Value) -> str:
+        return self.names.get(node) or node.label
+
+    def stem(self, unit: Unit) -> str:
+        common = _common_stem([self.label(v) for v in unit.members])
+        if unit.kind == "single":
+            return self.label(unit.members[0]) or ("loss" if unit.members[0] is self.output else "t")
+        if unit.kind == "data":
+            return common
+        if common:
+            return common[0].upper() + common[1:] if unit.is_array else common
+        if unit.kind == "layer":
+            self.layer_count += 1
+            return f"Z{self.layer_count}"
+        source = self.unit_name.get(id(unit.source[0]), "") if unit.source else ""
+        return f"{_op_word(unit.op)}_{source}" if source else _op_word(unit.op)
+
+    def value(self, node: Value) -> Expr | float:
+        """The code of one node's value (a column of an array, a vector, a number)."""
+        home = self.lifted.where.get(id(node))
+        if home is not None:
+            unit, c = home
+            name = self.unit_name[id(unit)]
+            return _Col(name, c, unit.varying) if unit.is_array else Expr(name, None)
+        if id(node) in self.param_index:
+            if id(node) not in self.scalar_param:
+                name = self.w.name(self.label(node) or f"w{self.param_index[id(node)]}")
+                self.w.emit(f"{name} = P[{self.param_index[id(node)]}]")
+                self.scalar_param[id(node)] = name
+            return Expr(self.scalar_param[id(node)], None)
+        return node.data  # a constant, written into the code
+
+    def gather(self, params: Sequence[Value], stem: str, shape: tuple[int, ...] | None = None) -> str:
+        """``name = P[at]``: params side by side as an array (one line per distinct array)."""
+        at = self.at(params, stem, shape)
+        if at not in self.gathered:
+            name = self.w.name(stem)
+            self.w.emit(f"{name} = P[{at}]")
+            self.gathered[at] = name
+        return self.gathered[at]
+
+    def at(self, params: Sequence[Value], stem: str, shape: tuple[int, ...] | None = None) -> str:
+        """The name of the index array of ``params`` in P."""
+        return self.w.constant(f"{stem}_at", [self.param_index[id(p)] for p in params], shape)
+
+    # --- the function ------------------------------------------------------------------------------
+
+    def run(self) -> BatchCode:
+        w = self.w
+        w.emit("def batch_step(P, X, Y):", indent="")
+        w.emit(f'"""The mean or sum over a batch of a traced sample\'s loss, and its gradient for {self.n_params} '
+               'params (written by autograd.replay.batch)."""')
+        w.emit("m = len(X)")
+        for node in self.lifted.order:  # which nodes depend on a param (only those need a gradient)
+            self.node_grad[id(node)] = id(node) in self.param_index or any(self.node_grad[id(x)] for x in node.inputs)
+        w.emit("# forward: one line per layer operation; every array has one row per sample")
+        for unit in self.lifted.units:
+            self.forward(unit)
+        self.reduce()
+        w.emit("# backward: each op's own derivative rule times the gradient it receives, summed over the samples")
+        w.emit("# where a number shared by every sample (a param) receives it")
+        w.emit("G = zeros(P.shape[0])")
+        self.seed()
+        for unit in reversed(self.lifted.units):
+            if self.needs_grad.get(id(unit)) and self.terms.get(id(unit)):
+                self.backward(unit)
+        arrays = [self.unit_name[id(u)] for u in self.lifted.units if u.kind != "data"]
+        w.emit(f"finite({', '.join(['E', 'G', *arrays])})")
+        w.emit("return E, G")
+        return BatchCode("\n".join(w.lines) + "\n", w.constants, w.namespace, self.n_params)
+
+    def forward(self, unit: Unit) -> None:
+        w = self.w
+        if unit.kind == "data":
+            self.unit_name[id(unit)] = unit.name
+            w.varying[unit.name] = True
+            return
+        self.needs_grad[id(unit)] = any(self.node_grad[id(v)] for v in unit.members)
+        name = w.name(self.stem(unit))
+        self.unit_name[id(unit)] = name
+        w.varying[name] = unit.varying
+        first = unit.members[0]
+        op = first._rule
+        assert op is not None
+        if unit.kind == "layer":
+            n, k = op.param, unit.width
+            source = self.unit_name[id(unit.source[0])]
+            weights = [v.inputs[i] for i in range(n) for v in unit.members]
+            stem = _common_stem([self.label(p) for p in weights]) or f"W_{name}"
+            W = self.gather(weights, stem, (n, k))
+            code, b, b_at = f"{source} @ {W}", None, None
+            if len(first.inputs) > 2 * n:
+                biases = [v.inputs[-1] for v in unit.members]
+                b = self.gather(biases, _common_stem([self.label(p) for p in biases]) or f"b_{name}")
+                b_at = self.at(biases, b)
+                code += f" + {b}"
+            self.layer[id(unit)] = (W, self.at(weights, stem, (n, k)), b, b_at)
+            w.emit(f"{name} = {code}")
+        elif unit.kind == "softmax":
+            source = self.unit_name[id(unit.source[0])]
+            w.emit(f"{name} = softmax({source})")
+            w.softmaxes[source] = name
+        elif unit.kind == "row":
+            arrays = [self.unit_name[id(s)] for s in unit.source]
+            if op.forward is ops._dot:
+                w.emit(f"{name} = rowsum({arrays[0]} * {arrays[1]})")
+            else:
+                w.emit(f"{name} = {'rowsum' if op.forward is ops._sum else 'logsumexp'}({arrays[0]})")
+        else:
+            args = self.group_args(unit) if unit.kind == "group" else [self.value(x) for x in first.inputs]
+            self.args[id(unit)] = args
+            w.emit(f"{name} = {self.apply(op, args)}")
+
+    def group_args(self, unit: Unit) -> list[Expr | float]:
+        args: list[Expr | float] = []
+        for kind, what in unit.refs:
+            if kind == "G":
+                args.append(Expr(self.unit_name[id(what)], None))
+            elif kind == "N":
+                x = self.value(what)
+                node_varying = self.lifted.varying.get(id(what), False)
+                args.append(Expr(f"{x.code}[:, None]", None) if isinstance(x, Expr) and node_varying else x)
+            elif kind == "C":
+                args.append(what[0] if len(set(what)) == 1 else Expr(self.w.constant("c", list(what)), None))
+            else:
+                stem = _common_stem([self.label(p) for p in what]) or "w"
+                args.append(Expr(self.gather(what, stem), None))
+        return args
+
+    def apply(self, op: ops.Op, args: list[Expr | float]) -> str:
+        template = ARRAY_FORWARD.get(op.forward)
+        if template is not None:
+            out = template(self.w, args, op.param)
+            return out.code if isinstance(out, Expr) else repr(out)
+        forward, param = op.forward, op.param
+        fn = self.w.bind(f"forward_{op.name}", lambda *xs: forward(xs, param))
+        return f"elementwise({fn}, {', '.join(_code(a, _COND) for a in args)})"
+
+    def reduce(self) -> None:
+        loss = self.value(self.output)
+        self.loss = loss
+        code = _code(loss, _MUL)
+        if self.reduction == "mean":
+            self.w.emit(f"E = total({code}) * (1.0 / m)")
+        else:
+            self.w.emit(f"E = total({code})")
+
+    # --- backward ----------------------------------------------------------------------------------
+
+    def seed(self) -> None:
+        unit, c = self.lifted.where[id(self.output)]
+        seed = "full(m, 1.0 / m)" if self.reduction == "mean" else "full(m, 1.0)"
+        self.add_term(unit, c, seed, True)
+
+    def add_term(self, unit: Unit, column: int, term: str, shaped: bool) -> None:
+        """Queue ``term`` for the gradient of ``unit``'s column ``column`` (all of it, if not an array)."""
+        if unit.is_array and unit.width == 1 and unit.varying:  # the one column is all of it
+            term = f"{term}[:, None]" if term.isidentifier() else f"({term})[:, None]"
+            self.terms.setdefault(id(unit), []).append((term, None, shaped))
+            return
+        self.terms.setdefault(id(unit), []).append((term, column if unit.is_array else None, shaped))
+
+    def gradient(self, unit: Unit) -> str:
+        """Emit ``d_U = (its terms)``; return the name."""
+        name = self.unit_name[id(unit)]
+        g = f"d_{name}"
+        terms = self.terms.pop(id(unit))
+        full = [t for t, c, _ in terms if c is None]
+        shaped = any(s for _, c, s in terms if c is None)
+        columns: dict[int, list[str]] = {}
+        for t, c, _ in terms:
+            if c is not None:
+                columns.setdefault(c, []).append(t)
+        # Start from zeros of the right shape when every term broadcasts, or when columns are added in
+        # place to what would otherwise be another gradient's array itself.
+        if not shaped or (columns and len(full) == 1 and full[0].isidentifier()):
+            full.insert(0, f"zeros_like({name})")
+        self.sum_line(f"{g} = ", full)
+        for c in sorted(columns):
+            self.sum_line(f"{g}[:, {c}] += " if unit.varying else f"{g}[{c}] += ", columns[c])
+        return g
+
+    def sum_line(self, head: str, terms: list[str]) -> None:
+        """``head t1 + t2 + ...``, wrapped in parentheses at the terms when longer than 100 columns."""
+        line = head + " + ".join(terms)
+        if len(line) + 4 <= 100 or len(terms) == 1:
+            self.w.emit(line)
+            return
+        self.w.emit(f"{head}({terms[0]}")
+        for term in terms[1:-1]:
+            self.w.emit(f"    + {term}")
+        self.w.emit(f"    + {terms[-1]})")
+
+    def send(self, x: Value, term: str, varying: bool, spread: bool = False) -> None:
+        """Add ``term`` (from a consumer that varies or not) to the gradient of input ``x``."""
+        if id(x) in self.param_index:
+            self.w.emit(f"G[{self.param_index[id(x)]}] += {'total(' + term + ')' if varying else term}")
+            return
+        home = self.lifted.where.get(id(x))
+        if home is None or not self.needs_grad.get(id(home[0])):
+            return  # a constant, or data
+        unit, c = home
+        if varying and not unit.varying:
+            term = f"total({term})"
+        self.add_term(unit, c, term, not spread)
+
+    def backward(self, unit: Unit) -> None:
+        g = self.gradient(unit)
+        first = unit.members[0]
+        op = first._rule
+        assert op is not None
+        name = self.unit_name[id(unit)]
+        if unit.kind == "layer":
+            self.backward_layer(unit, g)
+        elif unit.kind == "group":
+            self.backward_group(unit, g, op, name)
+        elif unit.kind == "softmax":
+            source = unit.source[0]
+            columns = [_Col(self.unit_name[id(source)], c, unit.varying) for c in range(source.width)]
+            for a, member in enumerate(unit.members):
+                out = _Col(name, a, unit.varying)
+                local = op_local(member._rule, self.math, out, columns)
+                for b, x in enumerate(member.inputs):
+                    term = _times(local[b], f"{g}[:, {a}]" if unit.varying else f"{g}[{a}]")
+                    if term is not None:
+                        self.send(x, term, False)
+        elif unit.kind == "row":
+            self.backward_row(unit, g, op, name)
+        else:
+            local = self.local(op, Expr(name, None), self.args[id(unit)])
+            for x, loc in zip(first.inputs, local):
+                term = _times(loc, g)
+                if term is not None:
+                    self.send(x, term, unit.varying)
+
+    def local(self, op: ops.Op, out: Expr, args: list[Expr | float]) -> Sequence[Expr | float]:
+        """The op's own derivative rule on array expressions, or called element by element."""
+        try:
+            return op_local(op, self.math, out, args)
+        except TypeError:  # the rule branches or calls a float function: run it on each number
+            rule, param = op.local, op.param
+            fn = self.w.bind(f"local_{op.name}", lambda out, *xs: tuple(rule(ops.FLOATS, out, xs, param)))
+            name = self.w.name("dl")
+            self.w.emit(f"{name} = elementwise({fn}, {out.code}, {', '.join(_code(a, _COND) for a in args)})")
+            return [Expr(f"{name}[{i}]", None) for i in range(len(args))]
+
+    def backward_layer(self, unit: Unit, g: str) -> None:
+        W, W_at, b, b_at = self.layer[id(unit)]
+        source = unit.source[0]
+        X = self.unit_name[id(source)]
+        self.w.emit(f"d_{W} = {X}.T @ {g}")
+        self.scatter(W_at, f"d_{W}")
+        if b is not None and b_at is not None:
+            self.w.emit(f"d_{b} = colsum({g})")
+            self.scatter(b_at, f"d_{b}")
+        if self.needs_grad.get(id(source)):
+            self.terms.setdefault(id(source), []).append((f"{g} @ {W}.T", None, True))
+
+    def scatter(self, at: str, grad: str) -> None:
+        """``G[at] += grad``; through add_at where a param appears twice in ``at`` (``+=`` would add once)."""
+        index = self.w.constants[at][0]
+        if len(set(index)) == len(index):
+            self.w.emit(f"G[{at}] += {grad}")
+        else:
+            self.w.emit(f"add_at(G, {at}, {grad})")
+
+    def backward_group(self, unit: Unit, g: str, op: ops.Op, name: str) -> None:
+        args = self.args[id(unit)]
+        local = self.local(op, Expr(name, None), args)
+        for (kind, what), loc in zip(unit.refs, local):
+            term = _times(loc, g)
+            if term is None or kind == "C":
+                continue
+            if kind == "G":
+                if self.needs_grad.get(id(what)):
+                    self.terms.setdefault(id(what), []).append(
+                        (f"colsum({term})" if unit.varying and not what.varying else term, None, True)
+                    )
+            elif kind == "N":
+                varying_node = self.lifted.varying.get(id(what), False)
+                reduced = f"rowsum({term})" if unit.varying and varying_node else f"total({term})"
+                self.send(what, reduced, False)
+            else:
+                self.scatter(self.at(what, "w"), f"colsum({term})" if unit.varying else term)
+
+    def backward_row(self, unit: Unit, g: str, op: ops.Op, name: str) -> None:
+        first = unit.members[0]
+        spread = f"{g}[:, None]" if unit.varying else g
+        columns = [_Col(self.unit_name[id(s)], c, unit.varying) for s in unit.source for c in range(s.width)]
+        local = op_local(op, self.math, Expr(name, None), columns)
+        start = 0
+        for source in unit.source:
+            part = list(local[start : start + source.width])
+            start += source.width
+            if not self.needs_grad.get(id(source)):
+                continue
+            if all(not isinstance(x, Expr) for x in part) and len(set(part)) == 1:
+                term = _times(part[0], spread)
+                if term is not None:
+                    self.terms.setdefault(id(source), []).append((term, None, False))
+            elif all(isinstance(x, _Col) and x.array == part[0].array and x.column == c  # type: ignore[union-attr]
+                     for c, x in enumerate(part)):
+                self.terms.setdefault(id(source), []).append((f"{part[0].array} * {spread}", None, True))  # type: ignore[union-attr]
+            else:
+                for c, loc in enumerate(part):
+                    term = _times(loc, g)
+                    if term is not None:
+                        self.send(first.inputs[start - source.width + c], term, False)
+
+
+def op_local(op: ops.Op | None, math_ns: Any, out: Expr, args: Sequence[Expr | float]) -> Sequence[Expr | float]:
+    """``op``'s derivative rule evaluated on expressions (raises TypeError when it cannot be)."""
+    assert op is not None
+    return tuple(op.local(math_ns, out, list(args), op.param))
