@@ -38,11 +38,21 @@ def engine(
         x = [Value(v) for v in row]
         out = per_sample(x) if Y is None else per_sample(x, _targets(Y[s]))
         losses.append(out)
-        sizes = [a + abs(g) for a, g in zip(sizes, autograd.grad(out, params))]
+        sizes = [a + b for a, b in zip(sizes, term_sizes(out, params))]
     scale = 1.0 / len(X) if mean else 1.0
     total = autograd.sum(losses) * scale if mean else autograd.sum(losses)
     size = sum(abs(v.data) for v in losses) * scale
     return total.data, autograd.grad(total, params), size, [scale * a for a in sizes]
+
+
+def term_sizes(out: Value, params: Sequence[Value]) -> list[float]:
+    """Per param, the sum of |term| over every chain-rule term of its gradient: the chain rule with each
+    local derivative replaced by its size. A sum of these terms in any order is within a few ulps of it."""
+    size = {id(out): 1.0}
+    for node in reversed(autograd.topological_order(out)):
+        for x, local in zip(node.inputs, node.local_grads):
+            size[id(x)] = size.get(id(x), 0.0) + abs(local) * size.get(id(node), 0.0)
+    return [size.get(id(p), 0.0) for p in params]
 
 
 def _targets(y: Any) -> Any:
@@ -326,3 +336,15 @@ def test_the_torch_backend_runs_the_same_code() -> None:
     assert isinstance(G, torch.Tensor) and G.dtype == torch.float64
     assert_equal_to_engine(theirs, per_sample, net.parameters(), X, Y)
     assert pytest.approx(ours()[0], rel=1e-12) == E
+
+
+def test_the_demo_shows_the_tutorials_step_as_derived_matrix_code() -> None:
+    from nn.lesson import matrices
+
+    for loss in ("tutorial", "categorical"):
+        lines = matrices.section(loss)
+        text = "\n".join(lines)
+        assert "    H1_in = X @ W_ij + b_j" in text and "[X row] x W_ij + b_j = [H1_in row]" in text
+        assert "    d_W_ij = X.T @ d_H1_in" in text and "    d_H1_out = d_H2_in @ W_jk.T" in text
+        assert "agree with the engine's to" in text
+        assert max(len(line) for line in lines) <= 100

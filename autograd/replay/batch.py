@@ -14,6 +14,7 @@ import math
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import count
+from operator import attrgetter
 from typing import Any
 
 from ..sweep import accumulate, topological_order
@@ -24,6 +25,7 @@ from .lift import Unit, lift
 from .step import ReplayMismatch, _leaves, trace
 
 _counter = count()
+_DATA = attrgetter("data")
 
 
 def _rows(data: Any, what: str) -> list[Any]:
@@ -209,10 +211,19 @@ class Batch:
     # --- the backend --------------------------------------------------------------------------------
 
     def _namespace(self, constants: Mapping[str, tuple[list[Any], tuple[int, ...]]]) -> dict[str, Any]:
-        import numpy as np
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError(
+                "replay.batch runs its code on numpy, which is not installed: pip install 'chainrule[arrays]' "
+                "(replay.batch_source writes the code without it)"
+            ) from None
 
         if self.backend == "torch":
-            import torch
+            try:
+                import torch
+            except ImportError:
+                raise ImportError("backend='torch' needs PyTorch: pip install 'chainrule[torch]'") from None
 
             self._torch = torch
             namespace = torch_namespace(self._device)
@@ -232,10 +243,9 @@ class Batch:
         return self._np.array(rows, dtype=float)
 
     def _read_params(self) -> Any:
-        numbers = [p.data for p in self.params]
         if self.backend == "torch":
-            return self._torch.tensor(numbers, dtype=self._torch.float64, device=self._device)
-        return self._np.array(numbers)
+            return self._torch.tensor([p.data for p in self.params], dtype=self._torch.float64, device=self._device)
+        return self._np.fromiter(map(_DATA, self.params), float, len(self.params))
 
     # --- calls ---------------------------------------------------------------------------------------
 
@@ -244,6 +254,11 @@ class Batch:
 
         ``X`` and ``Y``, if given, replace the traced batch for this call (any number of rows).
         """
+        loss, grads, _ = self._run(X, Y)
+        return loss, grads
+
+    def _run(self, X: Any, Y: Any) -> tuple[float, Any, Any]:
+        """The loss, the gradients and the params it read."""
         sample = self._sample
         if [c.data for c in sample._constants] != sample._constant_data:
             sample._constant_changed()
@@ -258,8 +273,8 @@ class Batch:
         except (ArithmeticError, ValueError):
             # Rare: a number out of range. Sample by sample, the engine's own rules give its result or error.
             self.slow_calls += 1
-            return self._by_sample(X, Y)
-        return float(loss), grads
+            return (*self._by_sample(X, Y), P)
+        return float(loss), grads, P
 
     def _data(self, X: Any, Y: Any) -> tuple[Any, Any]:
         if X is None and Y is None:
@@ -305,8 +320,7 @@ class Batch:
         """One step of gradient descent: ``p.data -= lr * g`` for every param; return the loss before it."""
         if not (isinstance(lr, float | int) and math.isfinite(lr)):
             raise ValueError(f"sgd's lr must be a finite number, got {lr!r}")
-        loss, grads = self(X, Y)
-        P = self._read_params()
+        loss, grads, P = self._run(X, Y)
         for p, v in zip(self.params, (P - lr * grads).tolist()):
             p.data = v
         return loss

@@ -47,6 +47,7 @@ class _ArrayWriter(_Writer):
         self.constants: dict[str, tuple[list[Any], tuple[int, ...]]] = {}  # name -> (numbers, shape)
         self.softmaxes: dict[str, str] = {}  # array name -> name of its row-wise softmax
         self.varying: dict[str, bool] = {}
+        self.widths: dict[str, int] = {}  # array name -> number of columns
 
     def constant(self, stem: str, values: list[Any], shape: tuple[int, ...] | None = None) -> str:
         """A name for an array of numbers (index arrays, rows of constants), one per distinct array."""
@@ -58,19 +59,26 @@ class _ArrayWriter(_Writer):
         self.constants[name] = (values, shape)
         return name
 
+    def whole(self, xs: Sequence[Expr | float]) -> str | None:
+        """The name of the array whose columns, all of them in order, are ``xs``; or None."""
+        first = xs[0] if xs else None
+        if not isinstance(first, _Col) or self.widths.get(first.array) != len(xs):
+            return None
+        if all(isinstance(x, _Col) and x.array == first.array and x.column == c for c, x in enumerate(xs)):
+            return first.array
+        return None
+
     def softmax(self, xs: Sequence[Expr | float]) -> list[Expr | float]:
         """Row-wise softmax: of an array's columns (computed once per array), or of loose columns."""
-        first = xs[0] if xs else None
-        if isinstance(first, _Col) and all(
-            isinstance(x, _Col) and x.array == first.array and x.column == c for c, x in enumerate(xs)
-        ):
-            source = first.array
+        source = self.whole(xs)
+        if source is not None:
             varying = self.varying.get(source, True)
             if source not in self.softmaxes:
                 name = self.name(f"p_{source}")
                 self.emit(f"{name} = softmax({source})")
                 self.softmaxes[source] = name
                 self.varying[name] = varying
+                self.widths[name] = len(xs)
             return [_Col(self.softmaxes[source], c, varying) for c in range(len(xs))]
         name = self.name("p")
         self.emit(f"{name} = softmax(stack(({', '.join(_code(x, _COND) for x in xs)},)))")
@@ -203,8 +211,8 @@ class _Emitter:
     def run(self) -> BatchCode:
         w = self.w
         w.emit("def batch_step(P, X, Y):", indent="")
-        w.emit(f'"""The mean or sum over a batch of a traced sample\'s loss, and its gradient for {self.n_params} '
-               'params (written by autograd.replay.batch)."""')
+        w.emit(f'"""The batch\'s {self.reduction} loss and its gradient for {self.n_params} params '
+               '(written by autograd.replay.batch)."""')
         w.emit("m = len(X)")
         for node in self.lifted.order:  # which nodes depend on a param (only those need a gradient)
             self.node_grad[id(node)] = id(node) in self.param_index or any(self.node_grad[id(x)] for x in node.inputs)
@@ -212,8 +220,8 @@ class _Emitter:
         for unit in self.lifted.units:
             self.forward(unit)
         self.reduce()
-        w.emit("# backward: each op's own derivative rule times the gradient it receives, summed over the samples")
-        w.emit("# where a number shared by every sample (a param) receives it")
+        w.emit("# backward: each op's own derivative rule times the gradient it receives, summed over")
+        w.emit("# the samples where a number shared by every sample (a param) receives it")
         w.emit("G = zeros(P.shape[0])")
         self.seed()
         for unit in reversed(self.lifted.units):
@@ -229,11 +237,13 @@ class _Emitter:
         if unit.kind == "data":
             self.unit_name[id(unit)] = unit.name
             w.varying[unit.name] = True
+            w.widths[unit.name] = unit.width if unit.wide else 0
             return
         self.needs_grad[id(unit)] = any(self.node_grad[id(v)] for v in unit.members)
         name = w.name(self.stem(unit))
         self.unit_name[id(unit)] = name
         w.varying[name] = unit.varying
+        w.widths[name] = unit.width if unit.is_array else 0
         first = unit.members[0]
         op = first._rule
         assert op is not None
@@ -453,9 +463,8 @@ class _Emitter:
                 term = _times(part[0], spread)
                 if term is not None:
                     self.terms.setdefault(id(source), []).append((term, None, False))
-            elif all(isinstance(x, _Col) and x.array == part[0].array and x.column == c  # type: ignore[union-attr]
-                     for c, x in enumerate(part)):
-                self.terms.setdefault(id(source), []).append((f"{part[0].array} * {spread}", None, True))  # type: ignore[union-attr]
+            elif (array := self.w.whole(part)) is not None:
+                self.terms.setdefault(id(source), []).append((f"{array} * {spread}", None, True))
             else:
                 for c, loc in enumerate(part):
                     term = _times(loc, g)

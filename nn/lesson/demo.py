@@ -17,7 +17,7 @@ import argparse
 import sys
 
 from . import experiments as ex
-from . import text
+from . import matrices, text
 from . import walkthrough as wt
 
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             ex.batch_experiment(args.loss),
             ex.symmetry_experiment(args.loss),
             ex.vanishing_experiment(seed=args.seed, loss=args.loss),
-        )
+        ) + matrices.section(args.loss)
     print("\n".join(out), flush=True)
     if 5 in show:
         result = ex.train(args.loss, args.steps, args.lr, args.optimizer, args.seed, args.init,
