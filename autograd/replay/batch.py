@@ -14,7 +14,6 @@ import math
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import count
-from operator import attrgetter
 from typing import Any
 
 from ..sweep import accumulate, topological_order
@@ -25,7 +24,6 @@ from .lift import Unit, lift
 from .step import ReplayMismatch, _leaves, trace
 
 _counter = count()
-_DATA = attrgetter("data")
 
 
 def _rows(data: Any, what: str) -> list[Any]:
@@ -245,7 +243,7 @@ class Batch:
     def _read_params(self) -> Any:
         if self.backend == "torch":
             return self._torch.tensor([p.data for p in self.params], dtype=self._torch.float64, device=self._device)
-        return self._np.fromiter(map(_DATA, self.params), float, len(self.params))
+        return self._np.array([p.data for p in self.params])
 
     # --- calls ---------------------------------------------------------------------------------------
 

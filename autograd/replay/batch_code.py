@@ -89,6 +89,9 @@ def _common_stem(labels: Sequence[str]) -> str:
     """``W_i1j1, W_i2j1, ...`` -> ``W_ij``; ``h1_in1, h1_in2`` -> ``h1_in``: the digits that vary go."""
     if not labels or not all(labels):
         return ""
+    unindexed = {re.sub(r"\[\d+\]", "", label) for label in labels}  # nn's W_ij[0][1] style: drop the indices
+    if len(unindexed) == 1 and unindexed != set(labels[:1]):
+        return unindexed.pop()
     parts = [re.split(r"(\d+)", label) for label in labels]
     if len({len(p) for p in parts}) != 1 or any(p[0::2] != parts[0][0::2] for p in parts):
         return ""
@@ -195,6 +198,8 @@ class _Emitter:
 
     def gather(self, params: Sequence[Value], stem: str, shape: tuple[int, ...] | None = None) -> str:
         """``name = P[at]``: params side by side as an array (one line per distinct array)."""
+        if shape is None and [self.param_index[id(p)] for p in params] == list(range(self.n_params)):
+            return "P"  # every param, in order: P itself
         at = self.at(params, stem, shape)
         if at not in self.gathered:
             name = self.w.name(stem)
@@ -424,7 +429,9 @@ class _Emitter:
     def scatter(self, at: str, grad: str) -> None:
         """``G[at] += grad``; through add_at where a param appears twice in ``at`` (``+=`` would add once)."""
         index = self.w.constants[at][0]
-        if len(set(index)) == len(index):
+        if index == list(range(self.n_params)):
+            self.w.emit(f"G += {grad}")
+        elif len(set(index)) == len(index):
             self.w.emit(f"G[{at}] += {grad}")
         else:
             self.w.emit(f"add_at(G, {at}, {grad})")
