@@ -348,3 +348,35 @@ def test_the_demo_shows_the_tutorials_step_as_derived_matrix_code() -> None:
         assert "    d_W_ij = X.T @ d_H1_in" in text and "    d_H1_out = d_H2_in @ W_jk.T" in text
         assert "agree with the engine's to" in text
         assert max(len(line) for line in lines) <= 100
+
+
+def test_shared_weights_and_a_dot_with_another_rule_stay_exact() -> None:
+    rng = random.Random(4)
+    w = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+    b = Value(0.5)
+    params = [*w, b]
+
+    def per_sample(x: list[Value], y: Value) -> Value:
+        # Two neurons of one layer share w[0] and b: the gradient adds both uses (add_at, not +=).
+        h = [autograd.dot([w[0], w[1]], x, b).tanh(), autograd.dot([w[2], w[0]], x, b).tanh()]
+        return (autograd.dot([w[1], w[2]], h) - y) ** 2
+
+    X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(6)]
+    Y = [rng.uniform(-1, 1) for _ in range(6)]
+    step = replay.batch(per_sample, params, X, Y)
+    assert "add_at(G, " in step.source and "X @ W" in step.source
+    assert_equal_to_engine(step, per_sample, params, X, Y)
+
+
+def test_a_dot_whose_rule_is_not_the_bilinear_one_is_not_made_a_matrix_product() -> None:
+    from autograd.ops import Op, _dot
+
+    def scaled(m: Any, out: Any, xs: Any, n: int) -> tuple[Any, ...]:
+        return tuple(2.0 * v for v in (*xs[n:], *xs[:n]))  # a different (wrong, on purpose) rule
+
+    op = Op("scaled_dot", _dot, scaled, 2)
+    w = [Value(0.3), Value(-0.7)]
+    step = replay.batch(lambda x: autograd.apply(op, *w, *x), w, [[1.0, 2.0], [3.0, 4.0]])
+    assert " @ " not in step.source
+    _, G = step()
+    assert G.tolist() == pytest.approx([2.0 * 2.0, 2.0 * 3.0], rel=1e-15)  # its own rule, summed: mean of 2*x

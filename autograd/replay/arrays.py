@@ -13,7 +13,7 @@ from .. import ops
 from .expr import _FORWARD, Expr, _SymbolicMath, _tuple
 
 if TYPE_CHECKING:
-    from .batch_code import _ArrayWriter
+    from .array_writer import _ArrayWriter
 
 BACKENDS = ("numpy", "torch")
 

@@ -4,121 +4,23 @@ Forward: one line per unit (``H1_in = X @ W_ij + b_j``, ``H1_out = relu(H1_in)``
 ops' own derivative rules evaluated on array expressions, multiplied by the unit's gradient, and
 summed over the batch where a number shared by every sample (a param) receives them. A layer's rule
 ``d z_j/d w_ij = x_i, d z_j/d x_i = w_ij, d z_j/d b_j = 1`` summed over the samples is
-``dW = X.T @ dZ``, ``dX = dZ @ W.T``, ``db = colsum(dZ)``: checked on the rule itself (:func:`dot_rule_is_bilinear`).
+``dW = X.T @ dZ``, ``dX = dZ @ W.T``, ``db = colsum(dZ)``; lifting checks the rule says so
+(``lift.dot_rule_is_bilinear``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .. import ops
 from ..value import Value
+from .array_writer import _ArrayWriter, _Col, _common_stem, _op_word
 from .arrays import ARRAY_FORWARD, ArrayMath
-from .codegen import _times, _Writer
+from .codegen import _times
 from .expr import _COND, _MUL, Expr, _code
 from .lift import Lifted, Unit
-
-_RESERVED = {"P", "X", "Y", "m", "E", "G", "abs", "sum"}
-_SYMBOLS = {"**": "pow", "+": "add", "-": "sub", "*": "mul", "/": "div"}  # ** before *
-
-
-class _Col(Expr):
-    """Column ``c`` of the array named ``array``: ``H[:, c]`` (or ``H[c]`` for an array of params)."""
-
-    __slots__ = ("array", "column")
-
-    def __init__(self, array: str, column: int, varying: bool) -> None:
-        super().__init__(f"{array}[:, {column}]" if varying else f"{array}[{column}]", None)
-        self.array, self.column = array, column
-
-
-class _ArrayWriter(_Writer):
-    """The scalar writer's names and lines, with array constants and a row-wise softmax."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.namespace = {}
-        self.taken = set(_RESERVED) | {"exp", "log", "tanh", "relu", "step", "sigmoid", "softmax", "logsumexp",
-                                       "stack", "rowsum", "colsum", "total", "zeros", "zeros_like", "full",
-                                       "add_at", "elementwise", "finite"}
-        self.constants: dict[str, tuple[list[Any], tuple[int, ...]]] = {}  # name -> (numbers, shape)
-        self.softmaxes: dict[str, str] = {}  # array name -> name of its row-wise softmax
-        self.varying: dict[str, bool] = {}
-        self.widths: dict[str, int] = {}  # array name -> number of columns
-
-    def constant(self, stem: str, values: list[Any], shape: tuple[int, ...] | None = None) -> str:
-        """A name for an array of numbers (index arrays, rows of constants), one per distinct array."""
-        shape = shape or (len(values),)
-        for name, known in self.constants.items():
-            if known == (values, shape):
-                return name
-        name = self.name(stem)
-        self.constants[name] = (values, shape)
-        return name
-
-    def whole(self, xs: Sequence[Expr | float]) -> str | None:
-        """The name of the array whose columns, all of them in order, are ``xs``; or None."""
-        first = xs[0] if xs else None
-        if not isinstance(first, _Col) or self.widths.get(first.array) != len(xs):
-            return None
-        if all(isinstance(x, _Col) and x.array == first.array and x.column == c for c, x in enumerate(xs)):
-            return first.array
-        return None
-
-    def softmax(self, xs: Sequence[Expr | float]) -> list[Expr | float]:
-        """Row-wise softmax: of an array's columns (computed once per array), or of loose columns."""
-        source = self.whole(xs)
-        if source is not None:
-            varying = self.varying.get(source, True)
-            if source not in self.softmaxes:
-                name = self.name(f"p_{source}")
-                self.emit(f"{name} = softmax({source})")
-                self.softmaxes[source] = name
-                self.varying[name] = varying
-                self.widths[name] = len(xs)
-            return [_Col(self.softmaxes[source], c, varying) for c in range(len(xs))]
-        name = self.name("p")
-        self.emit(f"{name} = softmax(stack(({', '.join(_code(x, _COND) for x in xs)},)))")
-        return [Expr(f"{name}[..., {c}]", None) for c in range(len(xs))]
-
-
-def _common_stem(labels: Sequence[str]) -> str:
-    """``W_i1j1, W_i2j1, ...`` -> ``W_ij``; ``h1_in1, h1_in2`` -> ``h1_in``: the digits that vary go."""
-    if not labels or not all(labels):
-        return ""
-    unindexed = {re.sub(r"\[\d+\]", "", label) for label in labels}  # nn's W_ij[0][1] style: drop the indices
-    if len(unindexed) == 1 and unindexed != set(labels[:1]):
-        return unindexed.pop()
-    parts = [re.split(r"(\d+)", label) for label in labels]
-    if len({len(p) for p in parts}) != 1 or any(p[0::2] != parts[0][0::2] for p in parts):
-        return ""
-    keep = []
-    for k, piece in enumerate(parts[0]):
-        if k % 2 == 0 or all(p[k] == piece for p in parts):
-            keep.append(piece)
-    return "".join(keep)
-
-
-def _op_word(op: ops.Op | None) -> str:
-    name = op.name if op is not None else "v"
-    for symbol, word in _SYMBOLS.items():
-        if name.startswith(symbol):
-            return word + name[len(symbol):]
-    return name
-
-
-def dot_rule_is_bilinear(op: ops.Op) -> bool:
-    """Whether ``op``'s rule says d/dw_i = x_i, d/dx_i = w_i (and d/db = 1): what makes Xᵀ·dZ."""
-    n = op.param
-    tags = [("w", i) for i in range(n)] + [("x", i) for i in range(n)] + [("b", 0)]
-    try:
-        local = op.local(None, None, tags, n)
-    except Exception:  # a rule that needs more than its inputs is not the bilinear one
-        return False
-    return list(local) == [("x", i) for i in range(n)] + [("w", i) for i in range(n)] + [1.0]
 
 
 @dataclass
@@ -308,7 +210,6 @@ class _Emitter:
 
     def reduce(self) -> None:
         loss = self.value(self.output)
-        self.loss = loss
         code = _code(loss, _MUL)
         if self.reduction == "mean":
             self.w.emit(f"E = total({code}) * (1.0 / m)")
@@ -361,7 +262,7 @@ class _Emitter:
             self.w.emit(f"    + {term}")
         self.w.emit(f"    + {terms[-1]})")
 
-    def send(self, x: Value, term: str, varying: bool, spread: bool = False) -> None:
+    def send(self, x: Value, term: str, varying: bool) -> None:
         """Add ``term`` (from a consumer that varies or not) to the gradient of input ``x``."""
         if id(x) in self.param_index:
             self.w.emit(f"G[{self.param_index[id(x)]}] += {'total(' + term + ')' if varying else term}")
@@ -372,7 +273,7 @@ class _Emitter:
         unit, c = home
         if varying and not unit.varying:
             term = f"total({term})"
-        self.add_term(unit, c, term, not spread)
+        self.add_term(unit, c, term, True)
 
     def backward(self, unit: Unit) -> None:
         g = self.gradient(unit)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .. import ops
@@ -162,7 +163,7 @@ def _classify(
         n = op.param
         weights, vector, bias = xs[:n], xs[n : 2 * n], xs[2 * n :]
         source = _columns_of(vector, where)
-        if source is not None and all(id(w) in param_ids for w in (*weights, *bias)):
+        if source is not None and all(id(w) in param_ids for w in (*weights, *bias)) and dot_rule_is_bilinear(op):
             return ("layer", id(source), op, len(bias)), "layer", None, [], [source]
         left, right = _columns_of(weights, where), _columns_of(vector, where)
         if left is not None and right is not None and not bias:
@@ -207,6 +208,18 @@ def _group_key(
     if column is None and not any(r[0] == "P" for r in refs):
         return None  # nothing side by side to line up
     return tuple(key), "group", column, refs, [r[1] for r in refs if r[0] == "G"]
+
+
+@lru_cache(maxsize=256)
+def dot_rule_is_bilinear(op: ops.Op) -> bool:
+    """Whether ``op``'s rule says d/dw_i = x_i, d/dx_i = w_i (and d/db = 1): what makes Xᵀ·dZ."""
+    n = op.param
+    tags = [("w", i) for i in range(n)] + [("x", i) for i in range(n)] + [("b", 0)]
+    try:
+        local = op.local(None, None, tags, n)
+    except Exception:  # a rule that needs more than its inputs is not the bilinear one
+        return False
+    return list(local) == [("x", i) for i in range(n)] + [("w", i) for i in range(n)] + [1.0]
 
 
 def _unit_order(units: list[Unit], where: dict[int, tuple[Unit, int]]) -> list[Unit]:
