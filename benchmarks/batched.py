@@ -4,12 +4,15 @@ The same step as workload A (``MLP(2, [16, 16, 1])``, ReLU, ReLU, linear; 100 mo
 loss + L2; forward, backward and SGD update) by: chainrule's dynamic graph, its scalar replay, its
 batched replay (:func:`autograd.replay.batch`), numpy written by hand, and JAX's jit (an optional
 peer; float64; reported as skipped when JAX is not importable). Every engine's first loss is checked
-against the others before timing. ``--quick`` for fewer rounds.
+against the others before timing. ``--quick`` for fewer rounds; ``--cpu`` to time CPU time instead of
+wall time (on a machine shared with other work).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import time
 from collections.abc import Callable
 
 import autograd
@@ -17,7 +20,7 @@ from autograd import Value, replay
 
 from . import mlp
 from .data import learning_rate
-from .harness import Row, Skipped, interleaved, machine, paired_ratio, render, seconds, times
+from .harness import Row, Skipped, Timing, interleaved, machine, paired_ratio, render, seconds, times
 
 ALPHA = mlp.ALPHA
 
@@ -126,9 +129,28 @@ class JaxJit:
         return float(value)
 
 
+def cpu_interleaved(steps: dict[str, Callable[[], float]], rounds: int, block: float) -> dict[str, Timing]:
+    """Like ``harness.interleaved``, timing CPU time: another process's load barely moves it."""
+    timings = {name: Timing(name) for name in steps}
+    count = {}
+    for name, step in steps.items():
+        t0 = time.process_time()
+        step()
+        count[name] = max(1, math.ceil(block / max(time.process_time() - t0, 1e-6)))
+    for _ in range(rounds):
+        for name, step in steps.items():
+            t0 = time.process_time()
+            for _ in range(count[name]):
+                step()
+            timings[name].samples.append((time.process_time() - t0) / count[name])
+    return timings
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.batched", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
+    parser.add_argument("--cpu", action="store_true",
+                        help="time the process's CPU time, not wall time (steadier on a shared machine)")
     args = parser.parse_args(argv)
     init = mlp.problem()
     label = "A as arrays: micrograd demo step (MLP 2-16-16-1, 100 points)"
@@ -151,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         if abs(value - ref) > 1e-9 * max(1.0, abs(ref)):
             raise SystemExit(f"{name} computed loss {value!r}, chainrule {ref!r}: the comparison is void")
     rounds, block = (3, 0.1) if args.quick else (7, 0.3)
-    timings = interleaved({n: e.step for n, e in engines.items()}, rounds, block)  # type: ignore[attr-defined]
+    steps = {n: e.step for n, e in engines.items()}  # type: ignore[attr-defined]
+    timings = cpu_interleaved(steps, rounds * 2, block) if args.cpu else interleaved(steps, rounds, block)
     hand = timings["numpy by hand"]
     for name, t in timings.items():
         rows.append(Row(label, name, seconds(t.median), f"±{t.spread / 2:.0%}",

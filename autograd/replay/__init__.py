@@ -42,6 +42,10 @@ What a replay assumes, and what it checks:
 - Labels and names are text, never code: they reach the source only through :func:`identifier`.
   :func:`written` returns the source with the map of where each Value and chain-rule term sits.
 
+:func:`batch` goes one step further: it traces the loss of ONE sample and writes the step for a
+whole batch as array code (numpy, or torch), each layer's dot nodes found and written as one matrix
+product (``H1_in = X @ W_ij + b_j``, ``d_W_ij = X.T @ d_H1_in``). See docs/matrices.md.
+
 Nothing here recurses over the graph, and long gradient sums are split over statements, so deep and
 wide graphs trace fine. Tracing costs about what Python's compiler takes for the code: micrograd's
 demo step (7,881 nodes, 15,543 lines) traces and compiles in about 0.4 s.

@@ -55,7 +55,7 @@ def numpy_namespace() -> dict[str, Any]:
         "log": np.log,
         "tanh": np.tanh,
         "relu": lambda x: np.maximum(x, 0.0),
-        "step": lambda x: (x > 0.0) * 1.0,
+        "step": lambda x: np.heaviside(x, 0.0),  # 1.0 for x > 0, else 0.0: FloatMath.step
         "sigmoid": sigmoid,
         "softmax": softmax,
         "logsumexp": logsumexp,

@@ -316,8 +316,7 @@ class Batch:
 
     def sgd(self, lr: float, X: Any = None, Y: Any = None) -> float:
         """One step of gradient descent: ``p.data -= lr * g`` for every param; return the loss before it."""
-        if not (isinstance(lr, float | int) and math.isfinite(lr)):
-            raise ValueError(f"sgd's lr must be a finite number, got {lr!r}")
+        lr = as_float(lr, "sgd's lr")
         loss, grads, P = self._run(X, Y)
         for p, v in zip(self.params, (P - lr * grads).tolist()):
             p.data = v

@@ -340,6 +340,7 @@ class _Emitter:
     def backward_group(self, unit: Unit, g: str, op: ops.Op, name: str) -> None:
         args = self.args[id(unit)]
         local = self.local(op, Expr(name, None), args)
+        to_params: dict[str, list[str]] = {}  # index array -> terms (x * x sends two to the same params)
         for (kind, what), loc in zip(unit.refs, local):
             term = _times(loc, g)
             if term is None or kind == "C":
@@ -354,7 +355,9 @@ class _Emitter:
                 reduced = f"rowsum({term})" if unit.varying and varying_node else f"total({term})"
                 self.send(what, reduced, False)
             else:
-                self.scatter(self.at(what, "w"), f"colsum({term})" if unit.varying else term)
+                to_params.setdefault(self.at(what, "w"), []).append(f"colsum({term})" if unit.varying else term)
+        for at, terms in to_params.items():
+            self.scatter(at, " + ".join(terms))
 
     def backward_row(self, unit: Unit, g: str, op: ops.Op, name: str) -> None:
         first = unit.members[0]
