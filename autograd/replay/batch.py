@@ -188,6 +188,9 @@ class Batch:
         code = _write(output, order, params, x, ys, self._one_d, reduction, names)
         self.source = code.source
         self.params = params
+        # The code reads the params in its own order (each layer's W and b a slice of P).
+        self._order = code.order
+        self._ordered = [params[k] for k in code.order]
         self.reduction = reduction
         self.backend = backend
         self.slow_calls = 0
@@ -196,6 +199,10 @@ class Batch:
         self._device = device
         namespace = self._namespace(code.constants)
         namespace.update(code.functions)
+        inverse = [0] * len(params)
+        for position, k in enumerate(code.order):
+            inverse[k] = position
+        self._inverse = None if inverse == list(range(len(params))) else self._index(inverse)
         filename = f"<batch replay {next(_counter)}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         exec(compile(self.source, filename, "exec"), namespace)
@@ -240,10 +247,16 @@ class Batch:
             return self._torch.tensor(rows, dtype=self._torch.float64, device=self._device)
         return self._np.array(rows, dtype=float)
 
-    def _read_params(self) -> Any:
+    def _index(self, positions: list[int]) -> Any:
         if self.backend == "torch":
-            return self._torch.tensor([p.data for p in self.params], dtype=self._torch.float64, device=self._device)
-        return self._np.array([p.data for p in self.params])
+            return self._torch.tensor(positions, dtype=self._torch.int64, device=self._device)
+        return self._np.array(positions)
+
+    def _read_params(self) -> Any:
+        """The params' numbers, in the code's order."""
+        if self.backend == "torch":
+            return self._torch.tensor([p.data for p in self._ordered], dtype=self._torch.float64, device=self._device)
+        return self._np.array([p.data for p in self._ordered])
 
     # --- calls ---------------------------------------------------------------------------------------
 
@@ -253,10 +266,10 @@ class Batch:
         ``X`` and ``Y``, if given, replace the traced batch for this call (any number of rows).
         """
         loss, grads, _ = self._run(X, Y)
-        return loss, grads
+        return loss, grads if self._inverse is None else grads[self._inverse]
 
     def _run(self, X: Any, Y: Any) -> tuple[float, Any, Any]:
-        """The loss, the gradients and the params it read."""
+        """The loss, the gradients and the params it read, in the code's order."""
         sample = self._sample
         if [c.data for c in sample._constants] != sample._constant_data:
             sample._constant_changed()
@@ -301,7 +314,7 @@ class Batch:
             total = [t + g for t, g in zip(total, grads)]
         scale = 1.0 / len(rows) if self.reduction == "mean" else 1.0
         loss = math.fsum(values) * scale
-        grads = [g * scale for g in total]
+        grads = [total[k] * scale for k in self._order]
         if not all(map(math.isfinite, [loss, *grads])):
             raise ValueError(f"the batch's {self.reduction} of the losses or of a gradient overflows a float")
         if self.backend == "torch":
@@ -310,15 +323,15 @@ class Batch:
 
     def backward(self, X: Any = None, Y: Any = None) -> float:
         """Add each gradient to ``param.grad`` (as ``loss.backward()`` would); return the loss."""
-        loss, grads = self(X, Y)
-        accumulate(self.params, grads.tolist())
+        loss, grads, _ = self._run(X, Y)
+        accumulate(self._ordered, grads.tolist())
         return loss
 
     def sgd(self, lr: float, X: Any = None, Y: Any = None) -> float:
         """One step of gradient descent: ``p.data -= lr * g`` for every param; return the loss before it."""
         lr = as_float(lr, "sgd's lr")
         loss, grads, P = self._run(X, Y)
-        for p, v in zip(self.params, (P - lr * grads).tolist()):
+        for p, v in zip(self._ordered, (P - lr * grads).tolist()):
             p.data = v
         return loss
 

@@ -31,6 +31,7 @@ class BatchCode:
     constants: dict[str, tuple[list[Any], tuple[int, ...]]]  # name -> (numbers, shape): index arrays, rows
     functions: dict[str, Any]  # name -> Python function (custom ops)
     n_params: int
+    order: list[int]  # P[k] in the code is params[order[k]]: each layer's W and b side by side
 
 
 def write(
@@ -52,15 +53,16 @@ class _Emitter:
         self.math = ArrayMath(self.w)
         self.lifted, self.output, self.reduction = lifted, output, reduction
         self.names = names
-        self.param_index = {id(p): k for k, p in enumerate(params)}
         self.n_params = len(params)
+        self.order = _code_order(lifted, params)
+        self.param_index = {id(params[k]): position for position, k in enumerate(self.order)}
         self.unit_name: dict[int, str] = {}
         self.scalar_param: dict[int, str] = {}
         self.terms: dict[int, list[tuple[str, int | None, bool]]] = {}
         self.needs_grad: dict[int, bool] = {}
         self.layer_count = 0
         self.gathered: dict[str, str] = {}  # index array -> the array of params it gathers
-        self.layer: dict[int, tuple[str, str, str | None, str | None]] = {}  # W, its index, b, its index
+        self.layer: dict[int, tuple[str, list[int], str | None, list[int]]] = {}  # W, where in P, b, where
         self.args: dict[int, list[Expr | float]] = {}  # a group's inputs, as its forward line reads them
         self.node_grad: dict[int, bool] = {}
 
@@ -98,20 +100,39 @@ class _Emitter:
             return Expr(self.scalar_param[id(node)], None)
         return node.data  # a constant, written into the code
 
+    def positions(self, params: Sequence[Value]) -> list[int]:
+        return [self.param_index[id(p)] for p in params]
+
     def gather(self, params: Sequence[Value], stem: str, shape: tuple[int, ...] | None = None) -> str:
-        """``name = P[at]``: params side by side as an array (one line per distinct array)."""
-        if shape is None and [self.param_index[id(p)] for p in params] == list(range(self.n_params)):
-            return "P"  # every param, in order: P itself
-        at = self.at(params, stem, shape)
+        """``name = P[...]``: params side by side as an array (one line per distinct array)."""
+        at = self.where(self.positions(params), stem, shape)
+        if at == ":" and shape is None:
+            return "P"  # every param, in P's order: P itself
         if at not in self.gathered:
             name = self.w.name(stem)
-            self.w.emit(f"{name} = P[{at}]")
+            reshape = f".reshape{shape}" if shape is not None and ":" in at else ""
+            self.w.emit(f"{name} = P[{at}]{reshape}")
             self.gathered[at] = name
         return self.gathered[at]
 
-    def at(self, params: Sequence[Value], stem: str, shape: tuple[int, ...] | None = None) -> str:
-        """The name of the index array of ``params`` in P."""
-        return self.w.constant(f"{stem}_at", [self.param_index[id(p)] for p in params], shape)
+    def where(self, positions: list[int], stem: str, shape: tuple[int, ...] | None = None) -> str:
+        """Code indexing ``positions`` of P (or G): a slice where they are consecutive, else an index array."""
+        first = positions[0]
+        if positions == list(range(first, first + len(positions))):
+            return ":" if len(positions) == self.n_params else f"{first}:{first + len(positions)}"
+        return self.w.constant(f"{stem}_at", positions, shape)
+
+    def scatter(self, positions: list[int], grad: str, stem: str, shape: tuple[int, ...] | None = None) -> None:
+        """``G[...] += grad``; through add_at where a param appears twice (``+=`` would add it once)."""
+        at = self.where(positions, stem, shape)
+        if at == ":":
+            self.w.emit(f"G += {grad}")
+        elif ":" in at:
+            self.w.emit(f"G[{at}] += {grad}" + (".ravel()" if shape is not None else ""))
+        elif len(set(positions)) == len(positions):
+            self.w.emit(f"G[{at}] += {grad}")
+        else:
+            self.w.emit(f"add_at(G, {at}, {grad})")
 
     # --- the function ------------------------------------------------------------------------------
 
@@ -137,7 +158,7 @@ class _Emitter:
         arrays = [self.unit_name[id(u)] for u in self.lifted.units if u.kind != "data"]
         w.emit(f"finite({', '.join(['E', 'G', *arrays])})")
         w.emit("return E, G")
-        return BatchCode("\n".join(w.lines) + "\n", w.constants, w.namespace, self.n_params)
+        return BatchCode("\n".join(w.lines) + "\n", w.constants, w.namespace, self.n_params, self.order)
 
     def forward(self, unit: Unit) -> None:
         w = self.w
@@ -160,13 +181,13 @@ class _Emitter:
             weights = [v.inputs[i] for i in range(n) for v in unit.members]
             stem = _common_stem([self.label(p) for p in weights]) or f"W_{name}"
             W = self.gather(weights, stem, (n, k))
-            code, b, b_at = f"{source} @ {W}", None, None
+            code, b, b_at = f"{source} @ {W}", None, []
             if len(first.inputs) > 2 * n:
                 biases = [v.inputs[-1] for v in unit.members]
                 b = self.gather(biases, _common_stem([self.label(p) for p in biases]) or f"b_{name}")
-                b_at = self.at(biases, b)
+                b_at = self.positions(biases)
                 code += f" + {b}"
-            self.layer[id(unit)] = (W, self.at(weights, stem, (n, k)), b, b_at)
+            self.layer[id(unit)] = (W, self.positions(weights), b, b_at)
             w.emit(f"{name} = {code}")
         elif unit.kind == "softmax":
             source = self.unit_name[id(unit.source[0])]
@@ -320,27 +341,17 @@ class _Emitter:
         source = unit.source[0]
         X = self.unit_name[id(source)]
         self.w.emit(f"d_{W} = {X}.T @ {g}")
-        self.scatter(W_at, f"d_{W}")
-        if b is not None and b_at is not None:
+        self.scatter(W_at, f"d_{W}", W, (len(W_at) // unit.width, unit.width))
+        if b is not None:
             self.w.emit(f"d_{b} = colsum({g})")
-            self.scatter(b_at, f"d_{b}")
+            self.scatter(b_at, f"d_{b}", b)
         if self.needs_grad.get(id(source)):
             self.terms.setdefault(id(source), []).append((f"{g} @ {W}.T", None, True))
-
-    def scatter(self, at: str, grad: str) -> None:
-        """``G[at] += grad``; through add_at where a param appears twice in ``at`` (``+=`` would add once)."""
-        index = self.w.constants[at][0]
-        if index == list(range(self.n_params)):
-            self.w.emit(f"G += {grad}")
-        elif len(set(index)) == len(index):
-            self.w.emit(f"G[{at}] += {grad}")
-        else:
-            self.w.emit(f"add_at(G, {at}, {grad})")
 
     def backward_group(self, unit: Unit, g: str, op: ops.Op, name: str) -> None:
         args = self.args[id(unit)]
         local = self.local(op, Expr(name, None), args)
-        to_params: dict[str, list[str]] = {}  # index array -> terms (x * x sends two to the same params)
+        to_params: dict[tuple[int, ...], list[str]] = {}  # where -> terms (x * x sends two to the same params)
         for (kind, what), loc in zip(unit.refs, local):
             term = _times(loc, g)
             if term is None or kind == "C":
@@ -355,9 +366,11 @@ class _Emitter:
                 reduced = f"rowsum({term})" if unit.varying and varying_node else f"total({term})"
                 self.send(what, reduced, False)
             else:
-                to_params.setdefault(self.at(what, "w"), []).append(f"colsum({term})" if unit.varying else term)
+                to_params.setdefault(tuple(self.positions(what)), []).append(
+                    f"colsum({term})" if unit.varying else term
+                )
         for at, terms in to_params.items():
-            self.scatter(at, " + ".join(terms))
+            self.scatter(list(at), " + ".join(terms), "w")
 
     def backward_row(self, unit: Unit, g: str, op: ops.Op, name: str) -> None:
         first = unit.members[0]
@@ -381,6 +394,26 @@ class _Emitter:
                     term = _times(loc, g)
                     if term is not None:
                         self.send(first.inputs[start - source.width + c], term, False)
+
+
+def _code_order(lifted: Lifted, params: Sequence[Value]) -> list[int]:
+    """The order of the params in the code's P: each layer's W (row by row) then b, as the code first
+    reads them, so that each is a slice of P; then every other param, in ``params`` order."""
+    index = {id(p): k for k, p in enumerate(params)}
+    order: dict[int, None] = {}
+    for unit in lifted.units:
+        groups: list[list[Value]] = []
+        if unit.kind == "layer":
+            n = unit.members[0]._rule.param  # type: ignore[union-attr]
+            groups.append([v.inputs[i] for i in range(n) for v in unit.members])
+            if len(unit.members[0].inputs) > 2 * n:
+                groups.append([v.inputs[-1] for v in unit.members])
+        elif unit.kind == "group":
+            groups += [what for kind, what in unit.refs if kind == "P"]
+        for group in groups:
+            order.update((index[id(p)], None) for p in group)
+    order.update((k, None) for k in range(len(params)))
+    return list(order)
 
 
 def op_local(op: ops.Op | None, math_ns: Any, out: Expr, args: Sequence[Expr | float]) -> Sequence[Expr | float]:

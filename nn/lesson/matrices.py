@@ -70,7 +70,7 @@ def section(loss: str = "tutorial") -> list[str]:
     out.append("")
     for line in source.splitlines()[2:]:
         code = line.strip()
-        if re.fullmatch(r"\w+ = P\[\w+\]", code) or code.startswith(("G[", "G =", "add_at(", "finite(", "return")):
+        if re.fullmatch(r"\w+ = P\[.*", code) or code.startswith(("G[", "G =", "add_at(", "finite(", "return")):
             continue
         note = _notation(code)
         text = f"    {line[4:]}"
