@@ -29,15 +29,13 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from autograd import Value
-from autograd.value import as_float
-
 from . import functional as F
 from .modules import MLP, Layer, Module, Neuron
+from .parameters import IncompatibleKeys
 
 FORMAT = "chainrule-model"
 """The value of a saved file's ``"format"`` key."""
@@ -51,80 +49,14 @@ VERSION = 1
 # --------------------------------------------------------------------------------------------------
 
 
-def named_parameter_paths(module: Module) -> list[tuple[str, Value]]:
-    """``(path, parameter)`` for every parameter, found by walking the module's public attributes.
-
-    Lists, tuples and str-keyed dicts of Values or Modules are walked too (attribute order, then
-    index order), as PyTorch names submodules. Every Value in ``module.parameters()`` must be found
-    exactly once, so a custom Module that keeps parameters somewhere else gets an error, not a
-    state dict that silently leaves some out.
-    """
-    found = list(_walk(module, "", set()))
-    expected = module.parameters()
-    by_id = {id(p): path for path, p in found}
-    for p in expected:
-        if id(p) not in by_id:
-            raise ValueError(
-                f"{type(module).__name__}.parameters() returns {p!r}, which is not reachable through its public "
-                "attributes (lists, tuples or dicts of Values and Modules); state_dict cannot name it"
-            )
-    expected_ids = {id(p) for p in expected}
-    return [(path, p) for path, p in found if id(p) in expected_ids]
-
-
-def _walk(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Value]]:
-    """Depth-first over attributes; ``seen`` stops a Value or Module shared twice from being named twice."""
-    if id(obj) in seen:
-        return
-    if isinstance(obj, Value):
-        seen.add(id(obj))
-        yield prefix, obj
-        return
-    if isinstance(obj, Module):
-        seen.add(id(obj))
-        children: Iterator[tuple[str, Any]] = ((k, v) for k, v in vars(obj).items() if not k.startswith("_"))
-    elif isinstance(obj, list | tuple):
-        children = ((str(k), v) for k, v in enumerate(obj))
-    elif isinstance(obj, dict):
-        children = ((k, v) for k, v in obj.items() if isinstance(k, str))
-    else:
-        return
-    for name, child in children:
-        if isinstance(child, Value | Module | list | tuple | dict):
-            yield from _walk(child, f"{prefix}.{name}" if prefix else name, seen)
-
-
 def state_dict(module: Module) -> dict[str, float]:
-    """Every parameter's number by its path, e.g. ``{"layers.0.neurons.0.w.0": 0.1, ...}`` (a new dict)."""
-    return {path: p.data for path, p in named_parameter_paths(module)}
+    """``module.state_dict()``: every parameter's number by its path (what :func:`save` writes)."""
+    return module.state_dict()
 
 
-def load_state_dict(module: Module, state: Mapping[str, Any]) -> None:
-    """Set every parameter from ``state`` (path -> number), or change nothing.
-
-    All checks run before the first write: the names must be exactly the module's (the first
-    missing or unexpected name is reported), and every number must be a finite real (not a bool).
-    """
-    if not isinstance(state, Mapping):
-        raise TypeError(f"load_state_dict takes a mapping of parameter names to numbers, not {type(state).__name__}")
-    params = named_parameter_paths(module)
-    names = [path for path, _ in params]
-    known = set(names)
-    missing = [n for n in names if n not in state]
-    unexpected = [k for k in state if k not in known]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)} parameter(s), the first {missing[0]!r}")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected name(s), the first {unexpected[0]!r}")
-        raise ValueError(
-            f"state dict does not fit this {type(module).__name__}: {'; '.join(parts)} "
-            f"(the model has {len(names)} parameters, the state dict {len(state)} entries)"
-        )
-    numbers = [as_float(state[path], f"state dict entry {path!r}") for path in names]
-    for (_, p), x in zip(params, numbers):
-        p.data = x
+def load_state_dict(module: Module, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    """``module.load_state_dict(state, strict)``: all or nothing (see :meth:`nn.Module.load_state_dict`)."""
+    return module.load_state_dict(state, strict)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -255,8 +255,10 @@ def claim_key(quantity: str, index: tuple[int, ...]) -> tuple[ClaimKind, Key]:
 
 
 def claims(loss_dependent: bool = True) -> dict[ClaimKind, dict[Key, str]]:
-    """Every printed number as keyword arguments for ``autograd.diagnose`` (1-based labels), with
-    ``lr``; ``loss_dependent=False`` leaves out the gradients (they are for the tutorial's loss only)."""
+    """Every printed number as keyword arguments for ``autograd.diagnose`` (1-based labels): ``data``,
+    ``grads``, ``partials``, ``terms`` and ``updates``. The updates need the learning rate, which is
+    not in the dict: ``diagnose(E, **claims(), lr=LEARNING_RATE)``. ``loss_dependent=False`` leaves
+    out the gradients (they are for the tutorial's loss only)."""
     out: dict[ClaimKind, dict[Key, str]] = {"data": {}, "grads": {}, "partials": {}, "terms": {}, "updates": {}}
     for quantity, p in PRINTED.items():
         if p.loss_dependent and not loss_dependent:
