@@ -380,3 +380,21 @@ def test_a_dot_whose_rule_is_not_the_bilinear_one_is_not_made_a_matrix_product()
     assert " @ " not in step.source
     _, G = step()
     assert G.tolist() == pytest.approx([2.0 * 2.0, 2.0 * 3.0], rel=1e-15)  # its own rule, summed: mean of 2*x
+
+
+def test_a_rule_calling_a_function_without_a_code_form_runs_on_floats(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograd import ops
+    from autograd.ops import Op
+
+    # A rule-namespace function the code writers do not know, as a newly registered one would be.
+    monkeypatch.setattr(ops.FLOATS, "square", lambda x: x * x, raising=False)
+    op = Op("cube", lambda xs, p: xs[0] ** 3, lambda m, out, xs, p: (3.0 * m.square(xs[0]),))
+    w = Value(0.5)
+
+    def per_sample(x: list[Value]) -> Value:
+        return autograd.apply(op, x[0] * w)
+
+    X = [[1.0], [2.0], [-1.5]]
+    assert_equal_to_engine(replay.batch(per_sample, [w], X), per_sample, [w], X, None)
+    out = per_sample([Value(2.0)])
+    assert replay.trace(out, [w])() == (out.data, autograd.grad(out, [w]))

@@ -120,10 +120,12 @@ class ArrayMath(_SymbolicMath):
         return Expr(f"step({x.code})", None) if isinstance(x, Expr) else ops.FLOATS.step(x)
 
 
-def _function(name: str) -> Callable[[_ArrayWriter, Sequence[Any], Any], Expr | float]:
+def _function(name: str, forward: Callable[[tuple[float, ...], Any], float]) -> Callable[..., Expr | float]:
+    """The array form ``name(x)`` of a one-input op; on a constant, the op's own ``forward``."""
+
     def template(w: _ArrayWriter, xs: Sequence[Any], p: Any) -> Expr | float:
         x = xs[0]
-        return Expr(f"{name}({x.code})", None) if isinstance(x, Expr) else ops._BY_NAME[name].forward((x,), None)
+        return Expr(f"{name}({x.code})", None) if isinstance(x, Expr) else forward((x,), p)
 
     return template
 
@@ -133,9 +135,9 @@ def _function(name: str) -> Callable[[_ArrayWriter, Sequence[Any], Any], Expr | 
 # op's ``forward``, without its checks: numpy traps the first non-finite number instead.
 ARRAY_FORWARD: dict[Callable[..., float], Callable[[Any, Sequence[Any], Any], Expr | float]] = {
     **_FORWARD,
-    ops._relu: _function("relu"),
-    ops._sigmoid: _function("sigmoid"),
-    ops._abs: _function("abs"),
+    ops._relu: _function("relu", ops._relu),
+    ops._sigmoid: _function("sigmoid", ops._sigmoid),
+    ops._abs: _function("abs", ops._abs),
     ops._pow_const: lambda w, x, p: x[0] ** p,
     ops._pow: lambda w, x, p: x[0] ** x[1],
     ops._logsumexp: lambda w, x, p: Expr(f"logsumexp(stack({_tuple(x)}))", None),
