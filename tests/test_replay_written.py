@@ -162,6 +162,15 @@ def test_the_map_points_at_each_values_statement_and_each_term(dag: Dag) -> None
     assert reached == len(edges) - len(zero)
 
 
+def test_names_name_the_variables_through_identifier() -> None:
+    x, w = Value(2.0, "x"), Value(3.0, "w")
+    y = x * w
+    code = written(y, names={x: "x", w: "w", y: "x·w"})
+    lines = code.source.splitlines()
+    assert lines[code.value_line[y] - 1].strip() == "x_w = x * w"
+    assert lines[code.grad_line[y] - 1].strip() == "d_x_w = 1.0"
+
+
 def test_written_on_the_tutorial_network() -> None:
     net = nn.lesson.tutorial.network()
     loss = nn.cross_entropy(net(list(nn.lesson.tutorial.INPUT)), nn.lesson.tutorial.TARGET)

@@ -28,8 +28,9 @@ _INTRO = (
 )
 
 
-def per_sample(loss: str) -> Callable[..., Value]:
-    """The tutorial network's loss for one sample ``x`` with targets ``y`` (Values, so it batches)."""
+def per_sample(loss: str) -> tuple[Callable[..., Value], list[Value]]:
+    """The tutorial network's loss for one sample ``x`` with targets ``y`` (Values, so it batches),
+    and the network's params."""
     net = tutorial.network()
 
     def one(x: list[Value], y: list[Value]) -> Value:
@@ -39,8 +40,7 @@ def per_sample(loss: str) -> Callable[..., Value]:
             return autograd.sum(terms) * (-1.0 / len(terms))
         return -autograd.sum([t * o.log() for o, t in zip(os, y)])
 
-    one.params = net.parameters()  # type: ignore[attr-defined]
-    return one
+    return one, net.parameters()
 
 
 def _notation(line: str) -> str:
@@ -62,8 +62,7 @@ def _notation(line: str) -> str:
 
 def section(loss: str = "tutorial") -> list[str]:
     """The demo's lines: the derived code for the tutorial network, and a check against the engine."""
-    one = per_sample(loss)
-    params = one.params  # type: ignore[attr-defined]
+    one, params = per_sample(loss)
     source = replay.batch_source(one, params, tutorial.INPUT, list(tutorial.TARGET))
     out = ["", "== 4e. From scalars to matrices: one step for a whole batch ".ljust(WIDTH, "=")]
     out += textwrap.wrap(_INTRO, WIDTH, initial_indent="  ", subsequent_indent="  ")
