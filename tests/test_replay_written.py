@@ -122,7 +122,7 @@ def test_labels_never_become_batched_code() -> None:
     for k, p in enumerate(model.parameters()):
         p.label = INJECTIONS[k % len(INJECTIONS)]
     source = replay.batch_source(lambda x, y: (model(x)[0] - y) ** 2, model.parameters(), [0.0, 1.0], 1.0)
-    _assert_no_user_text(source, "The batch's mean loss and its gradient for ")
+    _assert_no_user_text(source, "The mean of the samples' losses and its gradient for ")
 
 
 # --- the map --------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ class _Emitter:
     def run(self) -> BatchCode:
         w = self.w
         w.emit("def batch_step(P, X, Y):", indent="")
-        w.emit(f'"""The batch\'s {self.reduction} loss and its gradient for {self.n_params} params '
+        w.emit(f'"""The {self.reduction} of the samples\' losses and its gradient for {self.n_params} params '
                '(written by autograd.replay.batch)."""')
         w.emit("m = len(X)")
         for node in self.lifted.order:  # which nodes depend on a param (only those need a gradient)
