@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from conftest import in_ci
 
 from nn.lesson import cli
 
@@ -75,7 +75,7 @@ def test_bench_runs_the_benchmarks_of_a_source_checkout(monkeypatch, capsys):
 def test_the_console_script_works_from_outside_the_repo(tmp_path):
     script = Path(sys.executable).parent / "chainrule"
     if not script.exists():
-        assert not os.environ.get("CI"), f"CI installs the project, so {script} must exist"
+        assert not in_ci(), f"CI installs the project, so {script} must exist"
         pytest.skip(f"the console script is not installed beside {sys.executable} (pip install -e . makes it)")
     res = subprocess.run([str(script), "demo", "--only", "6"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)
@@ -92,7 +92,7 @@ def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
     except metadata.PackageNotFoundError:
         backend = "0"
     if int(backend.split(".")[0]) < 77:
-        assert not os.environ.get("CI"), "the test extra installs setuptools>=77"
+        assert not in_ci(), "the test extra installs setuptools>=77"
         pytest.skip(f"building chainrule needs setuptools>=77 in this environment, found {backend}")
     src = tmp_path / "src"
     for name in ("autograd", "nn"):

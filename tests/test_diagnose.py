@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autograd
@@ -252,8 +252,7 @@ nets = st.builds(lambda seed: random_net(random.Random(seed)), st.integers(0, 10
 @settings(max_examples=4, deadline=None)
 @given(net=nets, seed=st.integers(0, 1000))
 def test_an_injected_mistake_is_named_first(kind, net, seed):
-    if not applicable(net, kind):
-        return
+    assume(applicable(net, kind))
     # With ties: in a 2-class softmax some mistakes give the very same numbers (the diagonal-only
     # Jacobian is then exactly a factor 1/2), and diagnose names both; docs/diagnose.md gives the rates.
     changed, hits, misses = named_first(net, kind, seed, tied=True)
@@ -393,10 +392,7 @@ def tutorial_report():
     E = nn.binary_cross_entropy(model([Value(v, f"i{k + 1}") for k, v in enumerate(nn.lesson.tutorial.INPUT)]),
                                 nn.lesson.tutorial.TARGET)
     E.label = "E"
-    started = time.perf_counter()
-    report = diagnose(E, **nn.lesson.tutorial.claims(), lr=nn.lesson.tutorial.LEARNING_RATE)
-    report.seconds = time.perf_counter() - started
-    return report
+    return diagnose(E, **nn.lesson.tutorial.claims(), lr=nn.lesson.tutorial.LEARNING_RATE)
 
 
 def test_tutorial_sign_error_and_dropped_1_over_n_in_dE_dO_out(tutorial_report):
@@ -440,7 +436,6 @@ def test_tutorial_slip_and_rounded_values_carried_forward(tutorial_report):
     assert r["dE/dW_j1k1"].details["upstream"] == "from dE/dh2_out1"
     slips = {e.name for e in r if e.kind == "update" and "slip" in e.causes}
     assert slips == {"W_k2l1'", "W_k3l1'", "W_k2l3'", "W_k3l3'", "W_j3k3'"}
-    assert r.seconds < 20  # measured 0.4 s quiet, up to 1.8 s under load; docs/diagnose.md
 
 
 # --- measuring (not run by pytest): python tests/test_diagnose.py [networks per kind] -------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import autograd
@@ -51,8 +51,7 @@ def test_binary_cross_entropy_is_the_tutorials_formula():
 @given(st.lists(st.tuples(probs, st.floats(0, 1)), min_size=1, max_size=5))
 def test_categorical_cross_entropy(pairs):
     o, y = [p for p, _ in pairs], [t for _, t in pairs]
-    if sum(y) == 0:
-        return
+    assume(sum(y) > 0)
     vs = [Value(v) for v in o]
     E = nn.cross_entropy(vs, y)
     assert E.data == pytest.approx(-sum(t * math.log(p) for p, t in zip(o, y)), rel=1e-12, abs=1e-12)

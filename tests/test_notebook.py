@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import in_ci
 
 import nn.lesson
 
@@ -22,7 +23,7 @@ try:
     import nbclient
     import nbformat
 except ImportError:  # pragma: no cover
-    if os.environ.get("CI"):
+    if in_ci():
         raise  # make test installs the notebook tools; CI must run this
     pytest.skip("nbclient/nbformat are not installed: pip install -e '.[test]' runs the notebook test",
                 allow_module_level=True)

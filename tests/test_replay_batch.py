@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from conftest import need
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import Dag, dags
@@ -24,7 +25,11 @@ import nn.lesson
 from autograd import Value, replay
 from autograd.replay import ReplayMismatch
 
-np = pytest.importorskip("numpy")
+
+@pytest.fixture(autouse=True)
+def _numpy() -> None:
+    """Every test here runs array code on numpy (the writing of code alone needs none: see below)."""
+    need("numpy", "pip install 'chainrule[arrays]' (the test extra brings it, through matplotlib)")
 
 TOL = 1e-12
 
@@ -322,7 +327,7 @@ def test_the_code_is_written_without_numpy() -> None:
 
 
 def test_the_torch_backend_runs_the_same_code() -> None:
-    torch = pytest.importorskip("torch")
+    torch = need("torch", "pip install torch==2.13.0 (or make test)")
     net = nn.lesson.tutorial.network()
     X, Y = tutorial_batch(6, seed=2)
 

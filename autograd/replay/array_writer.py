@@ -1,4 +1,10 @@
-"""The batched replay's code writer: names, array constants, columns and a row-wise softmax."""
+"""The batched replay's code writer: names, array constants, columns and a row-wise softmax.
+
+An array is named from its members' labels, the indices that vary between them left out:
+
+>>> _common_stem(["W_i1j1", "W_i2j1", "W_i1j2"]), _common_stem(["h1_in1", "h1_in2"]), _common_stem(["W[0][1]"])
+('W_ij', 'h1_in', 'W')
+"""
 
 from __future__ import annotations
 

@@ -14,6 +14,14 @@ do the same thing side by side are lifted into one *unit* computed by one line o
   sample: a regulariser of the params, say), written node by node.
 
 Nothing here recurses over the graph; the order is deterministic (the graph's topological order).
+
+>>> import autograd, nn
+>>> layer = nn.Layer(2, 3, "relu", seed=0)
+>>> x = [autograd.Value(1.0), autograd.Value(2.0)]
+>>> out = autograd.sum(layer(x))
+>>> lifted = lift(autograd.topological_order(out), [Unit("data", x, wide=True, name="X")], layer.parameters())
+>>> [(unit.kind, unit.width) for unit in lifted.units]
+[('data', 2), ('layer', 3), ('group', 3), ('row', 1)]
 """
 
 from __future__ import annotations
