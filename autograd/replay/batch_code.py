@@ -20,7 +20,7 @@ from .array_writer import _ArrayWriter, _Col, _common_stem, _op_word
 from .arrays import ARRAY_FORWARD, ArrayMath
 from .codegen import _times
 from .expr import _COND, _MUL, Expr, _code
-from .lift import Lifted, Unit
+from .lift import Lifted, Unit, param_order
 
 
 @dataclass
@@ -54,7 +54,7 @@ class _Emitter:
         self.lifted, self.output, self.reduction = lifted, output, reduction
         self.names = names
         self.n_params = len(params)
-        self.order = _code_order(lifted, params)
+        self.order = param_order(lifted, params)
         self.param_index = {id(params[k]): position for position, k in enumerate(self.order)}
         self.unit_name: dict[int, str] = {}
         self.scalar_param: dict[int, str] = {}
@@ -394,26 +394,6 @@ class _Emitter:
                     term = _times(loc, g)
                     if term is not None:
                         self.send(first.inputs[start - source.width + c], term, False)
-
-
-def _code_order(lifted: Lifted, params: Sequence[Value]) -> list[int]:
-    """The order of the params in the code's P: each layer's W (row by row) then b, as the code first
-    reads them, so that each is a slice of P; then every other param, in ``params`` order."""
-    index = {id(p): k for k, p in enumerate(params)}
-    order: dict[int, None] = {}
-    for unit in lifted.units:
-        groups: list[list[Value]] = []
-        if unit.kind == "layer":
-            n = unit.members[0]._rule.param  # type: ignore[union-attr]
-            groups.append([v.inputs[i] for i in range(n) for v in unit.members])
-            if len(unit.members[0].inputs) > 2 * n:
-                groups.append([v.inputs[-1] for v in unit.members])
-        elif unit.kind == "group":
-            groups += [what for kind, what in unit.refs if kind == "P"]
-        for group in groups:
-            order.update((index[id(p)], None) for p in group)
-    order.update((k, None) for k in range(len(params)))
-    return list(order)
 
 
 def op_local(op: ops.Op | None, math_ns: Any, out: Expr, args: Sequence[Expr | float]) -> Sequence[Expr | float]:

@@ -259,3 +259,23 @@ def _unit_order(units: list[Unit], where: dict[int, tuple[Unit, int]]) -> list[U
     if len(done) != len(units):
         raise AssertionError("the lifted units depend on each other in a circle")  # see the module docstring
     return done
+
+
+def param_order(lifted: Lifted, params: Sequence[Value]) -> list[int]:
+    """The order of the params in the code's P: each layer's W (row by row) then b, as the code first
+    reads them, so that each is a slice of P; then every other param, in ``params`` order."""
+    index = {id(p): k for k, p in enumerate(params)}
+    order: dict[int, None] = {}
+    for unit in lifted.units:
+        groups: list[list[Value]] = []
+        if unit.kind == "layer":
+            n = unit.members[0]._rule.param  # type: ignore[union-attr]
+            groups.append([v.inputs[i] for i in range(n) for v in unit.members])
+            if len(unit.members[0].inputs) > 2 * n:
+                groups.append([v.inputs[-1] for v in unit.members])
+        elif unit.kind == "group":
+            groups += [what for kind, what in unit.refs if kind == "P"]
+        for group in groups:
+            order.update((index[id(p)], None) for p in group)
+    order.update((k, None) for k in range(len(params)))
+    return list(order)
