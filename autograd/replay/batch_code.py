@@ -61,7 +61,7 @@ class _Emitter:
         self.terms: dict[int, list[tuple[str, int | None, bool]]] = {}
         self.needs_grad: dict[int, bool] = {}
         self.layer_count = 0
-        self.gathered: dict[str, str] = {}  # index array -> the array of params it gathers
+        self.gathered: dict[str, str] = {}  # where in P, and shape -> the array of params read from there
         self.layer: dict[int, tuple[str, list[int], str | None, list[int]]] = {}  # W, where in P, b, where
         self.args: dict[int, list[Expr | float]] = {}  # a group's inputs, as its forward line reads them
         self.node_grad: dict[int, bool] = {}
@@ -108,12 +108,13 @@ class _Emitter:
         at = self.where(self.positions(params), stem, shape)
         if at == ":" and shape is None:
             return "P"  # every param, in P's order: P itself
-        if at not in self.gathered:
+        key = f"{at} {shape}"  # the same params as a row and as a matrix are two arrays
+        if key not in self.gathered:
             name = self.w.name(stem)
             reshape = f".reshape{shape}" if shape is not None and ":" in at else ""
             self.w.emit(f"{name} = P[{at}]{reshape}")
-            self.gathered[at] = name
-        return self.gathered[at]
+            self.gathered[key] = name
+        return self.gathered[key]
 
     def where(self, positions: list[int], stem: str, shape: tuple[int, ...] | None = None) -> str:
         """Code indexing ``positions`` of P (or G): a slice where they are consecutive, else an index array."""
