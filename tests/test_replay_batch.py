@@ -403,3 +403,14 @@ def test_a_rule_calling_a_function_without_a_code_form_runs_on_floats(monkeypatc
     assert_equal_to_engine(replay.batch(per_sample, [w], X), per_sample, [w], X, None)
     out = per_sample([Value(2.0)])
     assert replay.trace(out, [w])() == (out.data, autograd.grad(out, [w]))
+
+
+def test_the_same_params_read_as_a_row_and_as_a_matrix() -> None:
+    w, v = Value(0.5), Value(-1.5)
+
+    def per_sample(x: list[Value]) -> Value:
+        return (0.3 * w).sigmoid() + v * autograd.dot([w], x)  # w as a row of one, and as a 1x1 matrix
+
+    X = [[0.25], [-1.0], [2.0]]
+    step = replay.batch(per_sample, [w, v], X)
+    assert_equal_to_engine(step, per_sample, [w, v], X, None)
