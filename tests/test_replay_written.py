@@ -54,10 +54,10 @@ def _string_constants(source: str) -> list[str]:
     return [n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
-def _assert_no_user_text(source: str) -> None:
+def _assert_no_user_text(source: str, docstring: str = "d(output)/d(params) for a graph of ") -> None:
     """The only string in the code is the fixed docstring; every name is ASCII."""
     strings = _string_constants(source)
-    assert len(strings) == 1 and strings[0].startswith("d(output)/d(params) for a graph of ")
+    assert len(strings) == 1 and strings[0].startswith(docstring)
     assert source.isascii()
 
 
@@ -117,6 +117,14 @@ def test_labels_from_a_model_file_never_become_code(tmp_path: Path, capsys: pyte
     _assert_no_user_text(step.source)
 
 
+def test_labels_never_become_batched_code() -> None:
+    model = nn.MLP(2, [3, 1], ["relu", "linear"], seed=0)
+    for k, p in enumerate(model.parameters()):
+        p.label = INJECTIONS[k % len(INJECTIONS)]
+    source = replay.batch_source(lambda x, y: (model(x)[0] - y) ** 2, model.parameters(), [0.0, 1.0], 1.0)
+    _assert_no_user_text(source, "The mean of the samples' losses and its gradient for ")
+
+
 # --- the map --------------------------------------------------------------------------------------
 
 
@@ -152,6 +160,15 @@ def test_the_map_points_at_each_values_statement_and_each_term(dag: Dag) -> None
     for c, i in zero:
         assert c.inputs[i] not in code.grad_line or c.local_grads[i] == 0.0 or c.inputs[i] not in code.value_line
     assert reached == len(edges) - len(zero)
+
+
+def test_names_name_the_variables_through_identifier() -> None:
+    x, w = Value(2.0, "x"), Value(3.0, "w")
+    y = x * w
+    code = written(y, names={x: "x", w: "w", y: "x·w"})
+    lines = code.source.splitlines()
+    assert lines[code.value_line[y] - 1].strip() == "x_w = x * w"
+    assert lines[code.grad_line[y] - 1].strip() == "d_x_w = 1.0"
 
 
 def test_written_on_the_tutorial_network() -> None:

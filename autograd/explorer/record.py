@@ -2,11 +2,12 @@
 
 :func:`build_record` reads a graph (never changing it) and returns a JSON-ready dict that the page's
 script draws from: ``nodes`` (each Value drawn, and those its panels name, in topological order,
-with its one name, op, data, inputs and their local derivatives, and where each view draws it), ``steps`` (the steps worth taking:
-the forward pass one operation at a time from the inputs on, the seed, then the backward pass
-one chain-rule contribution at a time in the engine's order, :func:`autograd.backward_steps`,
-less the zero ones and those into constants) and the colour scale. Every number is written here,
-with significant digits, as a string beside the float it came from: the page computes nothing.
+with its one name, op, data, inputs and their local derivatives, and where each view draws it),
+``steps`` (the steps worth taking: the forward pass one operation at a time from the inputs on,
+the seed, then the backward pass one chain-rule contribution at a time in the engine's order,
+:func:`autograd.backward_steps`, less the zero ones and those into constants) and the colour
+scale. Every number is written here, with significant digits, as a string beside the float it came
+from: the page computes nothing.
 
 >>> from autograd import Value
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
