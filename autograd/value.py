@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
-from . import ops
+from . import ops, rules
 from .grad_mode import GradMode, _recording
 from .ops import Op
 
@@ -86,7 +86,14 @@ class Value:
     _rule: Op | None
     _hooks: list[HookHandle] | None = None
 
-    def __init__(self, data: Any, label: str = "") -> None:
+    def __init__(self, data: Any, label: str = "", *more: Any, **options: Any) -> None:
+        if more or options or isinstance(label, tuple | list | set):
+            raise TypeError(
+                "Value(data, label) makes a leaf; an operation's result is not built by passing its "
+                "inputs and op name (micrograd's Value(data, (a,), 'sin')): define the op with "
+                "autograd.extend.Op and call autograd.extend.apply(op, a) -- see the README, "
+                "'Adding an operation'"
+            )
         self.data = as_float(data)
         self.grad = 0.0
         self.inputs = ()
@@ -160,11 +167,20 @@ class Value:
         return apply(ops.OP_ABS, self)
 
     # --- reading the number: plain floats and bools from .data, recording nothing ----------------
-    # So that max(values), sorted(values), float(v) and `if loss < 0.01` work as in micrograd's
-    # family and PyTorch. == and hashing stay by identity: the engine keys sets and dicts on Values.
+    # So that max(values), sorted(values) and `if loss < 0.01` work as in micrograd's family and
+    # PyTorch. == and hashing stay by identity: the engine keys sets and dicts on Values.
+
+    def item(self) -> float:
+        """The number, as a plain float (PyTorch's name for ``.data``)."""
+        return self.data
 
     def __float__(self) -> float:
-        return self.data
+        # math.exp(v) and friends call this: a float here would cut the graph without a word.
+        raise TypeError(
+            f"a Value is not converted to a float implicitly ({self!r}): math functions would drop "
+            "it from the graph; use the Value's own methods (v.exp(), v.log(), v.sin(), v.sqrt(), ...), "
+            "or v.data / v.item() for the number"
+        )
 
     def __bool__(self) -> bool:
         return bool(self.data)
@@ -188,6 +204,18 @@ class Value:
     def log(self) -> Value:
         """Natural logarithm; needs a positive Value."""
         return apply(ops.OP_LOG, self)
+
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return apply(ops.OP_SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return apply(ops.OP_COS, self)
+
+    def sqrt(self) -> Value:
+        """Square root; needs a positive Value (its derivative is infinite at 0)."""
+        return apply(ops.OP_SQRT, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
@@ -408,3 +436,6 @@ def softmax(values: Iterable[Operand]) -> list[Value]:
 def logsumexp(values: Iterable[Operand]) -> Value:
     """``log(sum(exp(v)))`` computed stably (max subtracted); its local derivatives are the softmax."""
     return apply(ops.OP_LOGSUMEXP, *_values(values, "logsumexp"))
+
+
+rules._Softmax.values = softmax  # the rule namespace's softmax on Values (rules cannot import this module)
