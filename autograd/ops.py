@@ -22,7 +22,6 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -31,33 +30,76 @@ from .rules import FLOATS, finite_inputs, softmax_floats
 __all__ = ["FLOATS", "Op", "builtin_op", "display", "input_roles", "local_floats", "softmax_floats"]
 
 
-@dataclass(frozen=True, slots=True)
 class Op:
     """One operation: a name, a float forward function, a generic derivative rule and its traits.
+
+    ``checks_local``: finite inputs can still give an infinite derivative (1/x near 0, x**n), so the
+    engine checks the evaluated derivatives, a cost the other ops do not pay. ``fused(xs, param) ->
+    (forward(xs, param), local(FLOATS, out, xs, param))`` in one call, optional, for the float path;
+    it must give exactly those results (see _dot_kernel). ``factory``: the cached function that made
+    this op from its param (op_dot, ...), how it pickles.
 
     Traits (read them through :func:`display` and :func:`input_roles`, never through ``name``):
     ``coupled`` -- the op is one output of several computed jointly (a softmax component);
     ``roles(param, n)`` -- one role per input (dot: "weight", "input", "bias"); ``symbol`` -- how
     pictures show the op, a format template that may use ``{param}`` (``"**{param:g}"``).
+
+    Immutable, and equal when name, functions, parameter and traits are (a plain class with slots:
+    the dataclasses module would be a third of the engine's import time).
     """
+
+    __slots__ = ("name", "forward", "local", "param", "checks_local", "fused", "coupled", "roles", "symbol", "factory")
 
     name: str
     forward: Callable[[tuple[float, ...], Any], float]
     local: Callable[[Any, Any, Sequence[Any], Any], tuple[Any, ...]]
-    param: Any = None
-    # True where finite inputs can still give an infinite derivative (1/x near 0, x**n): the
-    # engine then checks the evaluated derivatives, a cost the other ops do not pay.
-    checks_local: bool = False
-    # Optional: ``fused(xs, param) -> (forward(xs, param), local(FLOATS, out, xs, param))`` in one
-    # call, for the engine's float path; it must give exactly those results (see _dot_kernel).
-    fused: Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]] | None = field(
-        default=None, compare=False, repr=False
-    )
-    coupled: bool = False
-    roles: Callable[[Any, int], tuple[str, ...]] | None = field(default=None, compare=False, repr=False)
-    symbol: str = ""
-    # The cached factory that made this op from its param (op_dot, ...): how it pickles.
-    factory: Callable[[Any], Op] | None = field(default=None, compare=False, repr=False)
+    param: Any
+    checks_local: bool
+    fused: Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]] | None
+    coupled: bool
+    roles: Callable[[Any, int], tuple[str, ...]] | None
+    symbol: str
+    factory: Callable[[Any], Op] | None
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[[tuple[float, ...], Any], float],
+        local: Callable[[Any, Any, Sequence[Any], Any], tuple[Any, ...]],
+        param: Any = None,
+        checks_local: bool = False,
+        fused: Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]] | None = None,
+        *,
+        coupled: bool = False,
+        roles: Callable[[Any, int], tuple[str, ...]] | None = None,
+        symbol: str = "",
+        factory: Callable[[Any], Op] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"an Op's name must be a non-empty str, not {name!r}")
+        for what, fn in (("forward", forward), ("local", local)):
+            if not callable(fn):
+                raise TypeError(f"the {what} of op {name!r} must be a function, not {type(fn).__name__}: {fn!r}")
+        if not isinstance(symbol, str):
+            raise TypeError(f"the symbol of op {name!r} must be a str, not {symbol!r}")
+        values = (name, forward, local, param, bool(checks_local), fused, bool(coupled), roles, symbol, factory)
+        for slot, value in zip(Op.__slots__, values):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"an Op is immutable; make a new Op instead of setting {name!r}")
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.name, self.forward, self.local, self.param, self.checks_local, self.coupled, self.symbol)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, Op) and self._key() == other._key())
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, param={self.param!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle a built-in op as a reference (its functions are not picklable; the op unpickles as

@@ -23,20 +23,18 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One function of the rule namespace, in its float, Value and code forms."""
 
     name: str
     floats: Callable[..., Any]
     values: Callable[..., Any] | None
     code: str
-    globals: Mapping[str, Any] = field(default_factory=dict)
+    globals: Mapping[str, Any] = MappingProxyType({})
 
 
 class Namespace:
