@@ -17,8 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .grad_mode import is_grad_enabled, no_grad
-from .graph import topological_order
-from .sweep import backward, grad, zero_grad
+from .sweep import backward, grad, topological_order, zero_grad
 from .value import HookHandle, Value, apply, dot, logsumexp, softmax
 from .value import sum as sum  # autograd.sum, used qualified: not in __all__, where it would replace the builtin
 

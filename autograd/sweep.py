@@ -24,7 +24,7 @@ from typing import Any
 
 from . import value as _value
 from .grad_mode import _recording, is_grad_enabled, no_grad
-from .graph import require_value, sorted_graph, topological_order
+from .graph import sorted_graph
 from .rules import VALUES
 from .value import Value
 
@@ -353,6 +353,18 @@ def _refuse_reentry(nodes: set[Value], where: str) -> None:
                 "it would run the same hook again without end. A hook may read and replace the "
                 "gradient it is given, or differentiate a graph that does not contain its Value"
             )
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from ``root``, each one after all of its inputs (iterative DFS)."""
+    require_value(root, "topological_order")
+    return sorted_graph(root)[0]
+
+
+def require_value(x: Any, where: str) -> None:
+    """Raise a TypeError unless ``x`` is a Value, naming ``where`` and what was passed."""
+    if not isinstance(x, Value):
+        raise TypeError(f"{where} takes Values, not {type(x).__name__}: {x!r}")
 
 
 def checked_order(output: Value, where: str) -> tuple[list[Value], list[Value], set[Value]]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
 from . import ops, rules
 from .grad_mode import GradMode, _recording
+from .graph import sorted_graph
 from .ops import Op
 
 Operand: TypeAlias = "Value | int | float"
@@ -241,6 +243,43 @@ class Value:
         for inp, local in zip(self.inputs, self.local_grads):
             inp.grad += local * self.grad
 
+    # --- pickling and copying, flat: a graph of any depth, no recursion -----------------------
+    # Pickling a Value's inputs as part of its state would recurse once per level of the graph.
+    # Instead the first Value met (a root) puts its whole graph, inputs first, ahead of its own
+    # state: each node is then pickled after its inputs, which are references by then. The nodes
+    # of a root's graph are remembered (per thread) until the marker at the end of its state is
+    # reached, so that they are not taken for roots themselves. Hooks are not pickled.
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        state = (self.data, self.grad, self.label, self._rule, self.inputs, self.local_grads, self._extra())
+        graphs = _pickling.graphs
+        if not self.inputs or any(id(self) in graph for graph in graphs):
+            return (_new_value, (), state)
+        ancestors = sorted_graph(self)[0][:-1]  # self comes last
+        graph = {id(v) for v in ancestors}
+        graphs.append(graph)
+        return (_new_value, (), (ancestors, *state, _EndOfGraph(graph)))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        if len(state) == 9:  # a root: its graph (already rebuilt), its own state, the marker
+            state = state[1:8]
+        self.data, self.grad, self.label, self._rule, self.inputs, self.local_grads, extra = state
+        if extra:
+            self.__dict__.update(extra)
+
+    def __copy__(self) -> Value:
+        """A shallow copy: a new node with the same record (the same inputs); hooks are not copied."""
+        twin = _new_value()
+        twin.__setstate__((self.data, self.grad, self.label, self._rule, self.inputs, self.local_grads, self._extra()))
+        return twin
+
+    def _extra(self) -> dict[str, Any] | None:
+        """The attributes code has attached to this Value (an optimiser's moments), without hooks."""
+        extra = self.__dict__
+        if not extra:
+            return None
+        return {k: v for k, v in extra.items() if k != "_hooks"}
+
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
         return Value(self.data, self.label)
@@ -262,6 +301,44 @@ class Value:
             _HOOKED.add(self)
         self._hooks.append(handle)
         return handle
+
+
+def _new_value() -> Value:
+    return Value.__new__(Value)
+
+
+class _Pickling(threading.local):
+    """The node ids of each graph being pickled or deep-copied in this thread (see Value.__reduce_ex__)."""
+
+    def __init__(self) -> None:
+        self.graphs: list[set[int]] = []
+
+
+_pickling = _Pickling()
+
+
+class _EndOfGraph:
+    """The last item of a root's pickled state: reached when its whole graph is written, it ends the
+    root; if pickling stops before (an unpicklable op), it ends the root when the state is dropped."""
+
+    __slots__ = ("graph",)
+
+    def __init__(self, graph: set[int]) -> None:
+        self.graph = graph
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        self._end()
+        return (type(None), ())
+
+    def __del__(self) -> None:
+        self._end()
+
+    def _end(self) -> None:
+        graphs = _pickling.graphs
+        for k in range(len(graphs) - 1, -1, -1):
+            if graphs[k] is self.graph:
+                del graphs[k]
+                return
 
 
 class _Sweep:

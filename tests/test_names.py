@@ -51,12 +51,22 @@ def test_no_function_shadows_a_submodule_and_nothing_in_all_shadows_a_builtin() 
 
 
 def _imports(module: str) -> set[str]:
-    """The autograd modules ``module`` imports anywhere in its source (top level or inside functions)."""
+    """The autograd modules ``module`` imports anywhere in its source (top level or inside functions),
+    leaving out imports for type checkers only (``if TYPE_CHECKING:``), which never run."""
     spec = importlib.util.find_spec(module)
     assert spec is not None and spec.origin is not None
     package = module if spec.origin.endswith("__init__.py") else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(Path(spec.origin).read_text())):
+    tree = ast.parse(Path(spec.origin).read_text())
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for inner in node.body
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
