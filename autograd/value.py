@@ -88,20 +88,13 @@ class Value:
     _rule: Op | None
     _hooks: list[HookHandle] | None = None
 
-    def __init__(self, data: Any, label: str = "", *more: Any, **options: Any) -> None:
-        if more or options or isinstance(label, tuple | list | set):
-            raise TypeError(
-                "Value(data, label) makes a leaf; an operation's result is not built by passing its "
-                "inputs and op name (micrograd's Value(data, (a,), 'sin')): define the op with "
-                "autograd.extend.Op and call autograd.extend.apply(op, a) -- see the README, "
-                "'Adding an operation'"
-            )
+    def __init__(self, data: Any, label: str = "", _children: Any = None, _op: Any = None) -> None:
+        if _children is not None or _op is not None or type(label) is not str:
+            _refuse_arguments(label, _children, _op)
         self.data = as_float(data)
         self.grad = 0.0
         self.inputs = ()
         self.local_grads = ()
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, not {type(label).__name__}: {label!r}")
         self.label = label
         self._rule = None
 
@@ -393,6 +386,19 @@ class HookHandle:
         return f"HookHandle({self.hook!r}, {state})"
 
 
+def _refuse_arguments(label: Any, children: Any, op: Any) -> None:
+    """Refuse micrograd's Value(data, (a,), 'sin') saying where ops are made, and a label that is not a str."""
+    if children is not None or op is not None or isinstance(label, tuple | list | set):
+        raise TypeError(
+            "Value(data, label) makes a leaf; an operation's result is not built by passing its "
+            "inputs and op name (micrograd's Value(data, (a,), 'sin')): define the op with "
+            "autograd.extend.Op and call autograd.extend.apply(op, a) -- see the README, "
+            "'Adding an operation'"
+        )
+    if not isinstance(label, str):  # a str subclass is a str
+        raise TypeError(f"label must be a str, not {type(label).__name__}: {label!r}")
+
+
 def _compared(x: Operand) -> float:
     """The number a Value is compared with: another Value's data, or a real number."""
     if isinstance(x, Value):
@@ -410,7 +416,7 @@ def _operand(x: Operand) -> Value:
 def apply(op: Op, *inputs: Value) -> Value:
     """Compute ``op`` on the inputs' data and, when grad mode is on, record the graph edge data."""
     # Up to three inputs are read directly: a list comprehension is a function call before Python
-    # 3.12, ~100 ns of the ~700 ns an operation costs.
+    # 3.12 (its cost: docs/performance.md).
     n = len(inputs)
     xs: tuple[float, ...]
     if n == 2:
