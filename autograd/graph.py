@@ -51,7 +51,14 @@ def sorted_graph(root: Value) -> tuple[list[Value], list[Value], set[Value]]:
 
 
 def consumers(order: list[Value]) -> dict[Value, list[Edge]]:
-    """For each node of ``order``, the edges ``(consumer, index)`` that read it, in order."""
+    """For each node of ``order``, the edges ``(consumer, index)`` that read it, in order.
+
+    >>> from autograd import Value
+    >>> x = Value(2.0, "x"); y = x * x
+    >>> order, operations, _ = sorted_graph(y)
+    >>> [v.label or v.op for v in order], consumers(order)[x] == [(y, 0), (y, 1)]
+    (['x', '*'], True)
+    """
     found: dict[Value, list[Edge]] = {v: [] for v in order}
     for v in order:
         for i, u in enumerate(v.inputs):

@@ -462,15 +462,24 @@ def op_softmax(a: int) -> Op:
     )
 
 
-def builtin_op(key: str) -> Op:
-    """The built-in op without a parameter stored under ``key`` (``KeyError`` if none): how a pickled
-    op comes back as the very object the engine uses (ops with a parameter pickle by their factory)."""
-    return _FIXED[key]
+def builtin_op(name: str, param: Any = None) -> Op:
+    """The built-in op of this name and parameter, the very object the engine uses (``KeyError`` if
+    there is none): a lookup for reading ops back (pickles, files), never a test of what an op is."""
+    if param is None:
+        return _FIXED[name]
+    try:
+        op = _PARAMETRIZED.get(name, op_pow_const)(param)
+    except (TypeError, ValueError):
+        raise KeyError(name) from None
+    if op.name != name:
+        raise KeyError(name)
+    return op
 
 
 _FIXED = {
-    "add": OP_ADD, "sub": OP_SUB, "mul": OP_MUL, "div": OP_DIV, "neg": OP_NEG, "abs": OP_ABS, "pow": OP_POW,
-    "exp": OP_EXP, "log": OP_LOG, "tanh": OP_TANH, "sigmoid": OP_SIGMOID, "relu": OP_RELU, "sin": OP_SIN,
-    "cos": OP_COS, "sqrt": OP_SQRT, "sum": OP_SUM, "logsumexp": OP_LOGSUMEXP,
+    op.name: op
+    for op in (OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_ABS, OP_POW, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID,
+               OP_RELU, OP_SIN, OP_COS, OP_SQRT, OP_SUM, OP_LOGSUMEXP)
 }  # fmt: skip
-_FIXED_KEYS = {id(op): key for key, op in _FIXED.items()}
+_FIXED_KEYS = {id(op): name for name, op in _FIXED.items()}
+_PARAMETRIZED: dict[str, Callable[[Any], Op]] = {"dot": op_dot, "softmax": op_softmax}

@@ -88,7 +88,12 @@ def _constant_on_values(floats: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def rules_view() -> Mapping[str, Rule]:
-    """The table, read-only."""
+    """The table, read-only.
+
+    >>> rule = rules_view()["cos"]
+    >>> rule.code.format("x"), rule.floats(0.0), FLOATS.cos is rule.floats
+    ('cos(x)', 1.0, True)
+    """
     return MappingProxyType(RULES)
 
 
