@@ -329,7 +329,7 @@ def test_page_size_and_load_time(browser: Any, tmp_path: Path) -> None:
             f"\n{name}: {len(topological_order(root))} values, page {size:,} bytes, built in {built:.2f} s, "
             f"loaded and drawn (step 1) in {w.load_seconds:.2f} s"  # type: ignore[attr-defined]
         )
-        assert w.load_seconds < 10.0 and size < 5_000_000  # type: ignore[attr-defined]
+        assert size < 5_000_000  # the times above are figures to read, not asserted (issue 21)
         start = time.perf_counter()
         w.page.keyboard.press("End")
         w.page.keyboard.press("Home")
