@@ -176,3 +176,20 @@ def test_a_parameter_set_to_a_string_is_named_in_the_error() -> None:
     for make in (lambda: w * x, lambda: x * w, lambda: autograd.dot([w], [x], bias=1.0), lambda: w.relu()):
         with pytest.raises(TypeError, match=r"Value\(data='3', grad=0\.0, label='w'\).*not str"):
             make()
+
+
+def test_a_copied_graph_and_the_sweeps_leave_no_reference_cycle() -> None:
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        _, y = _chain(50)
+        twin = copy.deepcopy(y)
+        middle = weakref.ref(autograd.topological_order(twin)[40])
+        autograd.backward_steps(twin)
+        autograd.grad(twin, [twin])
+        del twin
+        assert middle() is None  # freed by reference counting alone
+    finally:
+        gc.enable()
