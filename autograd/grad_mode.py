@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import inspect
 import threading
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, TypeVar
@@ -75,6 +74,8 @@ class no_grad(contextlib.ContextDecorator):
     def __call__(self, func: F) -> F:
         # A plain wrapper would only cover the call that creates the coroutine or generator, not
         # the code that runs later: these wrappers switch the mode around each step instead.
+        import inspect  # here, not at the top: it costs a third of the engine's import time
+
         if inspect.isasyncgenfunction(func):
             return _async_generator(self, func)  # type: ignore[return-value]
         if inspect.iscoroutinefunction(func):

@@ -1,22 +1,19 @@
 """Reading the recorded graph: every node in topological order, and who consumes each node.
 
+(``autograd.topological_order``, which checks its argument, is :func:`sorted_graph`'s first list.)
+
 Nothing here recurses over the graph, so a chain of a million operations is fine.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from .value import Value
+if TYPE_CHECKING:  # the Value type only: value.py itself sorts graphs with this module (to pickle them)
+    from .value import Value
 
-Edge = tuple[Value, int]
+Edge = tuple["Value", int]
 """``(consumer, index)``: the edge from ``consumer.inputs[index]`` into ``consumer``."""
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every node reachable from ``root``, each one after all of its inputs (iterative DFS)."""
-    require_value(root, "topological_order")
-    return sorted_graph(root)[0]
 
 
 def sorted_graph(root: Value) -> tuple[list[Value], list[Value], set[Value]]:
@@ -54,15 +51,16 @@ def sorted_graph(root: Value) -> tuple[list[Value], list[Value], set[Value]]:
 
 
 def consumers(order: list[Value]) -> dict[Value, list[Edge]]:
-    """For each node of ``order``, the edges ``(consumer, index)`` that read it, in order."""
+    """For each node of ``order``, the edges ``(consumer, index)`` that read it, in order.
+
+    >>> from autograd import Value
+    >>> x = Value(2.0, "x"); y = x * x
+    >>> order, operations, _ = sorted_graph(y)
+    >>> [v.label or v.op for v in order], consumers(order)[x] == [(y, 0), (y, 1)]
+    (['x', '*'], True)
+    """
     found: dict[Value, list[Edge]] = {v: [] for v in order}
     for v in order:
         for i, u in enumerate(v.inputs):
             found[u].append((v, i))
     return found
-
-
-def require_value(x: Any, where: str) -> None:
-    """Raise a TypeError unless ``x`` is a Value, naming ``where`` and what was passed."""
-    if not isinstance(x, Value):
-        raise TypeError(f"{where} takes Values, not {type(x).__name__}: {x!r}")

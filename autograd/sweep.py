@@ -24,7 +24,8 @@ from typing import Any
 
 from . import value as _value
 from .grad_mode import _recording, is_grad_enabled, no_grad
-from .graph import require_value, sorted_graph, topological_order
+from .graph import sorted_graph
+from .rules import VALUES
 from .value import Value
 
 __all__ = ["accumulate", "backward", "checked_order", "gradients", "grad", "is_grad_enabled", "no_grad",
@@ -218,8 +219,7 @@ def gradients(
             if not inputs:
                 continue
             if values:
-                op = node._rule
-                recorded = op.local(_VALUES, node, inputs, op.param)  # type: ignore[union-attr]
+                recorded = _local_values(node)
                 sent = isinstance(g, Value) or g != 0.0  # a Value 0 still carries higher derivatives
             else:
                 recorded = node.local_grads
@@ -261,6 +261,21 @@ def _float_sweep(output: Value, order: list[Value], hooked: bool) -> dict[Value,
     return acc
 
 
+def _local_values(node: Value) -> tuple[Any, ...]:
+    """The node's derivative rule evaluated on its Values, or an error naming the op that cannot be."""
+    op = node._rule
+    assert op is not None
+    try:
+        return tuple(op.local(VALUES, node, node.inputs, op.param))
+    except TypeError as error:
+        raise TypeError(
+            f"the derivative rule of the op {op.name!r} cannot be evaluated on Values, which a second "
+            f"derivative (create_graph=True) needs: {error}. Write the rule with the rule namespace "
+            "(m.cos(x), m.log(x), ...) and arithmetic, not math functions; add a function to the "
+            "namespace with autograd.extend.register_rule"
+        ) from error
+
+
 def _value_term(d: Any, g: Any) -> Any:
     """``d * g`` for the Value sweep, or None for an exact zero; ``1.0 * g`` is passed on as ``g`` itself."""
     if isinstance(d, Value):
@@ -282,25 +297,6 @@ def _check_finite(nodes: Iterable[Value], grads: Iterable[float], what: str) -> 
                 f"{what} {node!r} overflowed to {g}; the graph's derivatives multiply to more than a "
                 "float holds (scale the inputs or the loss down); no .grad was changed"
             )
-
-
-class _ValueMath:
-    """The functions derivative rules may call, evaluated on Values (so the result has a graph)."""
-
-    @staticmethod
-    def log(x: Value) -> Value:
-        return x.log()
-
-    @staticmethod
-    def step(x: Value) -> float:
-        return 1.0 if x.data > 0.0 else 0.0
-
-    @staticmethod
-    def softmax(xs: Sequence[Value]) -> list[Value]:
-        return _value.softmax(xs)
-
-
-_VALUES = _ValueMath()
 
 
 def run_hooks(node: Value, g: Any, values: bool = False) -> Any:
@@ -357,6 +353,18 @@ def _refuse_reentry(nodes: set[Value], where: str) -> None:
                 "it would run the same hook again without end. A hook may read and replace the "
                 "gradient it is given, or differentiate a graph that does not contain its Value"
             )
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from ``root``, each one after all of its inputs (iterative DFS)."""
+    require_value(root, "topological_order")
+    return sorted_graph(root)[0]
+
+
+def require_value(x: Any, where: str) -> None:
+    """Raise a TypeError unless ``x`` is a Value, naming ``where`` and what was passed."""
+    if not isinstance(x, Value):
+        raise TypeError(f"{where} takes Values, not {type(x).__name__}: {x!r}")
 
 
 def checked_order(output: Value, where: str) -> tuple[list[Value], list[Value], set[Value]]:

@@ -43,10 +43,12 @@ TARGETS: dict[str, list[str]] = {
     "autograd/replay/codegen.py": ["tests/test_replay.py"],
     "autograd/ops.py": ["tests/test_ops.py", "tests/test_value.py", "tests/test_errors.py", "tests/test_faults.py",
                         "tests/test_ops_exact.py"],
-    "autograd/value.py": ["tests/test_value.py", "tests/test_ops.py", "tests/test_micrograd_compat.py",
-                          "tests/test_faults.py", "tests/test_errors.py"],
+    "autograd/value.py": ["tests/test_value.py", "tests/test_value_exact.py", "tests/test_ops.py",
+                          "tests/test_micrograd_compat.py", "tests/test_faults.py", "tests/test_errors.py",
+                          "tests/test_hooks.py", "tests/test_backward.py"],
     "autograd/sweep.py": [
         "tests/test_backward.py", "tests/test_hooks.py", "tests/test_higher_order.py", "tests/test_oracles.py",
+        "tests/test_faults.py", "tests/test_sweep_exact.py",
     ],
 }
 

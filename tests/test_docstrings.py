@@ -51,7 +51,6 @@ NO_EXAMPLES: dict[str, str] = {
     "nn.lesson.exercise": "worksheets, checked by tests/test_exercise.py",
     "nn.lesson.experiments": _LESSON,
     "nn.lesson.matrices": _LESSON,
-    "nn.lesson.terminal": "exit codes and quiet printing for the commands; tests/test_cli.py runs them",
     "nn.lesson.pictures": "writes the docs' pictures; tests/test_nn_draw.py checks them",
     "nn.lesson.text": _LESSON,
     "nn.lesson.tutorial": "the tutorial's numbers as data; tests/test_tutorial.py checks every one",

@@ -447,7 +447,7 @@ def test_page_size_and_load_time(browser: Any, tmp_path: Path) -> None:
             f"\n{name}: {len(page.record['nodes'])} values, page {size:,} bytes, built in {built:.2f} s, "
             f"loaded and drawn (step 1) in {w.load_seconds:.2f} s"  # type: ignore[attr-defined]
         )
-        assert size < 5_000_000
+        assert size < 5_000_000  # the times above are figures to read, not asserted (issue 21)
         w.page.keyboard.press("End")
         w.page.keyboard.press("Home")
         assert_quiet(w)

@@ -218,3 +218,24 @@ def test_a_taken_temporary_name_is_skipped_and_a_hundred_are_too_many(tmp_path: 
         nnio.write_atomically(tmp_path / "m.json", "[]\n")
     assert str(info.value) == f"could not create a temporary file beside m.json in {tmp_path}"
     assert tries == [4] * 100 and (tmp_path / "m.json").read_text(encoding="utf-8") == "{}\n"
+
+
+def test_build_makes_every_parameter_zero() -> None:
+    for arch in (MLP_ARCH, LAYER_ARCH, NEURON_ARCH):
+        assert set(nnio.build(arch).state_dict().values()) == {0.0}
+
+
+def test_an_architecture_over_the_parameter_limit_is_refused_in_so_many_words() -> None:
+    with pytest.raises(ValueError) as info:
+        nnio.build(LAYER_ARCH, max_parameters=2)
+    assert str(info.value) == (
+        "the architecture declares 3 parameters, more than the limit of 2 "
+        "(nn.load(path, max_parameters=...) raises it for a file you trust)"
+    )
+
+
+def test_io_load_state_dict_passes_strict_on() -> None:
+    model = nn.Neuron([0.5, 0.25])
+    result = nnio.load_state_dict(model, {"w.0": 2.0, "extra": 1.0}, strict=False)
+    assert (result.missing_keys, result.unexpected_keys) == (["w.1", "b"], ["extra"])
+    assert model.state_dict() == {"w.0": 2.0, "w.1": 0.25, "b": 0.0}
