@@ -22,8 +22,8 @@ MODULES = sorted(  # subpackages too (autograd.explorer.page, autograd.diagnose.
 )
 
 _DIAGNOSE = "a stage inside diagnose; its examples are on autograd.diagnose, tests/test_diagnose.py checks it"
-_EXPLORER = "inside the explorer; examples on autograd.explorer and .page, tests/test_explorer*.py check it"
-_REPLAY = "inside replay; the examples are in autograd.replay.codegen, tests/test_replay.py checks it"
+_REPLAY = "inside replay; the examples are in autograd.replay.source_map, tests/test_replay.py checks it"
+_BATCH = "inside replay.batch, whose example shows its code; tests/test_replay_batch.py checks it"
 _LESSON = "the lesson's printed output, checked line by line by tests/test_tutorial.py, test_demo.py, test_cli.py"
 
 NO_EXAMPLES: dict[str, str] = {
@@ -33,11 +33,11 @@ NO_EXAMPLES: dict[str, str] = {
     "autograd.diagnose.report": _DIAGNOSE,
     "autograd.diagnose.search": _DIAGNOSE,
     "autograd.diagnose.verdicts": _DIAGNOSE,
-    "autograd.explorer.code": _EXPLORER,
-    "autograd.explorer.record": _EXPLORER,
-    "autograd.explorer.scale": _EXPLORER,
     "autograd.layout": "what draw_graph decides before Graphviz; examples on autograd.draw",
     "autograd.replay": "the package re-exports trace and Replay; " + _REPLAY,
+    "autograd.replay.arrays": _BATCH + " (needs numpy, an optional extra)",
+    "autograd.replay.batch_code": _BATCH,
+    "autograd.replay.codegen": _REPLAY,
     "autograd.replay.expr": _REPLAY,
     "autograd.replay.step": _REPLAY,
     "autograd.wasm": "runs a WebAssembly module; examples on autograd.render, which calls it",
@@ -50,9 +50,9 @@ NO_EXAMPLES: dict[str, str] = {
     "nn.lesson.demo": _LESSON,
     "nn.lesson.exercise": "worksheets, checked by tests/test_exercise.py",
     "nn.lesson.experiments": _LESSON,
+    "nn.lesson.matrices": _LESSON,
     "nn.lesson.pictures": "writes the docs' pictures; tests/test_nn_draw.py checks them",
     "nn.lesson.text": _LESSON,
-    "nn.lesson.terminal": "exit codes and quiet printing for the command, checked by tests/test_cli.py",
     "nn.lesson.tutorial": "the tutorial's numbers as data; tests/test_tutorial.py checks every one",
     "nn.lesson.walkthrough": _LESSON,
 }

@@ -216,6 +216,10 @@ class _SymbolicMath:
     def softmax(self, xs: Sequence[Expr | float]) -> list[Expr | float]:
         return self._writer.softmax(xs)
 
+    def __getattr__(self, name: str) -> Any:
+        # A function the code writer does not know: the rule is then called on floats at run time.
+        raise TypeError(f"the rule namespace function {name!r} has no code form here")
+
 
 # --- the forward computations, one entry per op ----------------------------------------------------
 #

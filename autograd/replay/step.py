@@ -5,12 +5,12 @@ from __future__ import annotations
 import linecache
 import math
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .. import ops
 from ..sweep import accumulate, topological_order
 from ..value import Value, as_float, value_list
-from .codegen import _generate, _GuardFailed
+from .codegen import Lines, _generate, _GuardFailed
 
 
 class ReplayMismatch(ValueError):
@@ -32,12 +32,16 @@ def _leaves(values: Iterable[Value], what: str) -> tuple[Value, ...]:
     return items
 
 
-def trace(output: Value, params: Iterable[Value], inputs: Iterable[Value] = ()) -> Replay:
+def trace(
+    output: Value, params: Iterable[Value], inputs: Iterable[Value] = (), names: Mapping[Value, str] | None = None
+) -> Replay:
     """Record ``output``'s graph once and return a :class:`Replay` that recomputes it from floats.
 
     ``params`` are the leaves whose gradients each call returns (in this order); ``inputs`` are
     leaves read afresh on each call without a gradient (data that changes between steps). Both are
     read from their current ``.data``. Every other leaf is a constant written into the code.
+    ``names`` (optional, any text per Value) name the code's variables, by default the labels; text
+    reaches the code only through :func:`~autograd.replay.identifier`.
     """
     if not isinstance(output, Value):
         raise TypeError(f"trace takes the output Value of a graph, not {type(output).__name__}: {output!r}")
@@ -54,7 +58,7 @@ def trace(output: Value, params: Iterable[Value], inputs: Iterable[Value] = ()) 
                 f"{node!r} has hooks; a replay does not run hooks: remove them (handle.remove()) "
                 "or use backward() for this graph"
             )
-    return Replay(output, order, params, inputs)
+    return Replay(output, order, params, inputs, names)
 
 
 class Replay:
@@ -66,7 +70,12 @@ class Replay:
     """
 
     def __init__(
-        self, output: Value, order: list[Value], params: tuple[Value, ...], inputs: tuple[Value, ...]
+        self,
+        output: Value,
+        order: list[Value],
+        params: tuple[Value, ...],
+        inputs: tuple[Value, ...],
+        names: Mapping[Value, str] | None = None,
     ) -> None:
         self.params = params
         self.inputs = inputs
@@ -82,7 +91,8 @@ class Replay:
         self._constant_data = [node.data for node in self._constants]
         self._param_index = [index.get(id(p), -1) for p in params]
         self.n_nodes = len(order)
-        self.source, self._function = _generate(output, order, params, inputs)
+        self.source, self._function, lines = _generate(output, order, params, inputs, names)
+        self.lines: Lines = lines  # where each node (by topological index) lives in ``source``
         # The source stays in linecache (for tracebacks through it) as long as this replay lives:
         # a loop that retraces would otherwise keep every generated source forever.
         weakref.finalize(self, linecache.cache.pop, self._function.__code__.co_filename, None)

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from . import experiments as ex
-from . import terminal, text
+from . import matrices, terminal, text
 from . import walkthrough as wt
 
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             ex.batch_experiment(args.loss),
             ex.symmetry_experiment(args.loss),
             ex.vanishing_experiment(seed=args.seed, loss=args.loss),
-        )
+        ) + matrices.section(args.loss)
     terminal.say("\n".join(out))
     if 5 in show:
         try:

@@ -1,5 +1,9 @@
 """What the ``chainrule`` commands share about the terminal: exit codes, and printing that stays quiet
-when the reader goes away (``chainrule demo | head``)."""
+when the reader goes away (``chainrule demo | head``).
+
+>>> fail("chainrule demo", "--lr must be a finite number, not 'inf'")
+2
+"""
 
 from __future__ import annotations
 
