@@ -14,7 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from ..colors import significant
-from ..steps import Step, backward_steps
+from ..steps import HookStep, Step, backward_steps
 from ..sweep import topological_order
 from ..value import Value
 from .code import Code, Span
@@ -50,7 +50,7 @@ def build_record(
     digits: int = DEFAULT_DIGITS,
     floor: float = DEFAULT_FLOOR,
     params: Collection[int] = (),
-    steps: list[Step] | None = None,
+    steps: list[Step] | list[Step | HookStep] | None = None,
     code: Code | None = None,
     code_note: str = "",
     title: str = "",
@@ -74,7 +74,8 @@ def build_record(
     def fmt(x: float) -> str:
         return significant(x, digits)
 
-    steps = backward_steps(root) if steps is None else steps
+    # Hook steps are not drawn yet: the edge steps' totals before hooks are what this page shows.
+    steps = [s for s in (backward_steps(root) if steps is None else steps) if isinstance(s, Step)]
     kept = [s for s in steps if index[id(s.receiver)] in pos]
     scale = DivergingScale.of([1.0, *(s.total for s in steps), *(s.contribution for s in steps)], floor)
 
