@@ -414,3 +414,16 @@ def test_the_same_params_read_as_a_row_and_as_a_matrix() -> None:
     X = [[0.25], [-1.0], [2.0]]
     step = replay.batch(per_sample, [w, v], X)
     assert_equal_to_engine(step, per_sample, [w, v], X, None)
+
+
+def test_sin_cos_and_sqrt_batch_as_array_functions() -> None:
+    w = Value(0.3)
+
+    def per_sample(x: list[Value]) -> Value:
+        z = x[0] * w
+        return z.sin() * z.cos() + (z * z + 1.0).sqrt()
+
+    X = [[1.0], [2.0], [-0.5]]
+    step = replay.batch(per_sample, [w], X)
+    assert "elementwise(" not in step.source and "cos(" in step.source
+    assert_equal_to_engine(step, per_sample, [w], X, None)
