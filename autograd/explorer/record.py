@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+from .. import ops
 from ..colors import significant
 from ..layout import select
 from ..replay import Written
@@ -46,9 +47,7 @@ def check_digits(digits: int) -> None:
 
 def op_display(v: Value) -> str:
     """How the page writes the operation that made ``v`` ("" for a leaf)."""
-    from ..draw import op_name  # not at the top: autograd.draw re-exports explore (no import cycle)
-
-    return op_name(v) if v.inputs else ""
+    return ops.display(v._rule) if v._rule is not None and v.inputs else ""
 
 
 def node_names(order: Sequence[Value], labels: Mapping[Value, str] | None = None) -> list[str]:
