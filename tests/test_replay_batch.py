@@ -2,8 +2,12 @@
 
 The reference is the scalar engine: every sample's graph built and differentiated with backward(),
 the losses summed by ``autograd.sum`` (and scaled by 1/m for a mean). Matrix products and numpy's
-sums add the same terms in another order, so results agree to 1e-12 of the sum of the terms' sizes
-(the error bound of any summation order), not bit for bit.
+sums add the same terms in another order, and numpy's exp, log and tanh may differ from math's in the
+last bit, so results are not bit for bit. A gradient must agree to 1e-12 of the sum of its chain-rule
+terms' sizes (the error bound of any summation order); the loss to 1e-12 of sum |value| x size over
+the nodes (the first-order bound of a last-bit difference anywhere in the forward). Random graphs
+whose local derivatives amplify a last-bit difference in their inputs beyond 1e-13 (1 - tanh**2 near
+saturation) are left out by ``assume``: there two correct float implementations of tanh disagree.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from strategies import Dag, dags
 import autograd
 import nn
 import nn.lesson
-from autograd import Value, replay
+from autograd import Value, ops, replay
 from autograd.replay import ReplayMismatch
 
 
@@ -38,26 +42,54 @@ def engine(
     per_sample: Callable[..., Value], params: Sequence[Value], X: Sequence[Sequence[float]], Y: Any, mean: bool = True
 ) -> tuple[float, list[float], float, list[float]]:
     """The scalar engine's loss and gradients, and the size of the terms summed into each (for the tolerance)."""
-    losses, sizes = [], [0.0] * len(params)
+    losses, sizes, size = [], [0.0] * len(params), 0.0
     for s, row in enumerate(X):
         x = [Value(v) for v in row]
         out = per_sample(x) if Y is None else per_sample(x, _targets(Y[s]))
         losses.append(out)
         sizes = [a + b for a, b in zip(sizes, term_sizes(out, params))]
+        size += forward_size(out)
     scale = 1.0 / len(X) if mean else 1.0
     total = autograd.sum(losses) * scale if mean else autograd.sum(losses)
-    size = sum(abs(v.data) for v in losses) * scale
+    size *= scale
     return total.data, autograd.grad(total, params), size, [scale * a for a in sizes]
 
 
-def term_sizes(out: Value, params: Sequence[Value]) -> list[float]:
-    """Per param, the sum of |term| over every chain-rule term of its gradient: the chain rule with each
+def sizes_of(out: Value) -> dict[int, float]:
+    """Per node, the sum of |term| over every chain-rule term of d(out)/d(node): the chain rule with each
     local derivative replaced by its size. A sum of these terms in any order is within a few ulps of it."""
     size = {id(out): 1.0}
     for node in reversed(autograd.topological_order(out)):
         for x, local in zip(node.inputs, node.local_grads):
             size[id(x)] = size.get(id(x), 0.0) + abs(local) * size.get(id(node), 0.0)
+    return size
+
+
+def term_sizes(out: Value, params: Sequence[Value]) -> list[float]:
+    size = sizes_of(out)
     return [size.get(id(p), 0.0) for p in params]
+
+
+def forward_size(out: Value) -> float:
+    """sum over nodes of |value| * size: how far out moves when every node's value is off by a relative
+    eps (numpy's exp, log and tanh may differ from math's in the last bit)."""
+    size = sizes_of(out)
+    return sum(abs(n.data) * size.get(id(n), 0.0) for n in autograd.topological_order(out))
+
+
+def locals_well_conditioned(out: Value) -> bool:
+    """Whether every local derivative moves by less than 1e-13 of itself when its op's inputs and
+    output move by one part in 2e15: a last-bit difference in exp or tanh cannot then change a
+    gradient beyond the tolerance (1 - tanh(x)**2 near saturation fails this)."""
+    for node in autograd.topological_order(out):
+        op = node._rule
+        if op is None:
+            continue
+        moved = op.local(ops.FLOATS, node.data * (1 + 5e-16), tuple(x.data * (1 + 5e-16) for x in node.inputs),
+                         op.param)
+        if any(abs(a - b) > 1e-13 * abs(a) for a, b in zip(node.local_grads, moved)):
+            return False
+    return True
 
 
 def _targets(y: Any) -> Any:
@@ -189,7 +221,7 @@ def test_random_graphs_batch_and_equal_the_engine_or_raise_its_error(dag: Dag, n
         return dag.build([*x, *params])[-1]
 
     X = [base[:n_data]] + [[v + rng.uniform(-0.05, 0.05) for v in base[:n_data]] for _ in range(m - 1)]
-    assume(per_sample([Value(v) for v in X[0]]).data == per_sample([Value(v) for v in X[0]]).data)
+    assume(locals_well_conditioned(per_sample([Value(v) for v in X[0]])))
     try:
         engine(per_sample, params, X, None)
         error = None
@@ -414,3 +446,16 @@ def test_the_same_params_read_as_a_row_and_as_a_matrix() -> None:
     X = [[0.25], [-1.0], [2.0]]
     step = replay.batch(per_sample, [w, v], X)
     assert_equal_to_engine(step, per_sample, [w, v], X, None)
+
+
+def test_sin_cos_and_sqrt_batch_as_array_functions() -> None:
+    w = Value(0.3)
+
+    def per_sample(x: list[Value]) -> Value:
+        z = x[0] * w
+        return z.sin() * z.cos() + (z * z + 1.0).sqrt()
+
+    X = [[1.0], [2.0], [-0.5]]
+    step = replay.batch(per_sample, [w], X)
+    assert "elementwise(" not in step.source and "cos(" in step.source
+    assert_equal_to_engine(step, per_sample, [w], X, None)

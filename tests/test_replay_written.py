@@ -180,3 +180,12 @@ def test_written_on_the_tutorial_network() -> None:
     assert lines[code.grad_line[w] - 1].strip().startswith(f"d_{w.label} = ")
     assert all(math.isfinite(p.data) for p in net.parameters())
     assert len(code.grad_line) > len(net.parameters())
+
+
+def test_the_rule_namespace_is_written_through_its_code_forms() -> None:
+    x = Value(0.7, "x")
+    y = x.sin() * x.cos() + x.sqrt() + (x * 2.0).relu()
+    step = replay.trace(y, [x])
+    assert "local_" not in step.source and "cos(x)" in step.source  # sin's rule, written from its code form
+    value, grads = step()
+    assert float(value).hex() == y.data.hex() and [g.hex() for g in grads] == [autograd.grad(y, [x])[0].hex()]

@@ -36,7 +36,8 @@ class _ArrayWriter(_Writer):
     def __init__(self) -> None:
         super().__init__()
         self.namespace = {}
-        self.taken = set(_RESERVED) | {"exp", "log", "tanh", "relu", "step", "sigmoid", "softmax", "logsumexp",
+        self.taken = set(_RESERVED) | {"exp", "log", "tanh", "sin", "cos", "sqrt", "relu", "step", "sigmoid",
+                                       "softmax", "logsumexp",
                                        "stack", "rowsum", "colsum", "total", "zeros", "zeros_like", "full",
                                        "add_at", "elementwise", "finite"}
         self.constants: dict[str, tuple[list[Any], tuple[int, ...]]] = {}  # name -> (numbers, shape)

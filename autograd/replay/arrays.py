@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import ops
+from .. import ops, rules
 from .expr import _FORWARD, Expr, _SymbolicMath, _tuple
 
 if TYPE_CHECKING:
@@ -54,6 +54,9 @@ def numpy_namespace() -> dict[str, Any]:
         "exp": np.exp,
         "log": np.log,
         "tanh": np.tanh,
+        "sin": np.sin,
+        "cos": np.cos,
+        "sqrt": np.sqrt,
         "relu": lambda x: np.maximum(x, 0.0),
         "step": lambda x: np.heaviside(x, 0.0),  # 1.0 for x > 0, else 0.0: FloatMath.step
         "sigmoid": sigmoid,
@@ -95,6 +98,9 @@ def torch_namespace(device: Any) -> dict[str, Any]:
         "exp": torch.exp,
         "log": torch.log,
         "tanh": torch.tanh,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "sqrt": torch.sqrt,
         "relu": lambda x: torch.clamp(x, min=0.0),
         "step": lambda x: (x > 0.0).to(torch.float64),
         "sigmoid": sigmoid,
@@ -113,11 +119,19 @@ def torch_namespace(device: Any) -> dict[str, Any]:
     }
 
 
-class ArrayMath(_SymbolicMath):
-    """The math namespace of derivative rules, producing array code: ``step`` as a call, not a branch."""
+# The rule namespace functions each backend provides on arrays (under the rule's own name).
+ARRAY_RULES = ("log", "exp", "sin", "cos", "sqrt", "step")
 
-    def step(self, x: Expr | float) -> Expr | float:
-        return Expr(f"step({x.code})", None) if isinstance(x, Expr) else ops.FLOATS.step(x)
+
+class ArrayMath(_SymbolicMath):
+    """The rule namespace producing array code: the backends' functions of :data:`ARRAY_RULES` (a rule
+    calling another runs element by element)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ARRAY_RULES or name not in rules.RULES:
+            raise TypeError(f"the rule namespace function {name!r} has no array form")
+        floats = rules.RULES[name].floats
+        return lambda x: Expr(f"{name}({x.code})", None) if isinstance(x, Expr) else floats(x)
 
 
 def _function(name: str, forward: Callable[[tuple[float, ...], Any], float]) -> Callable[..., Expr | float]:
@@ -138,6 +152,9 @@ ARRAY_FORWARD: dict[Callable[..., float], Callable[[Any, Sequence[Any], Any], Ex
     ops._relu: _function("relu", ops._relu),
     ops._sigmoid: _function("sigmoid", ops._sigmoid),
     ops._abs: _function("abs", ops._abs),
+    ops._sin: _function("sin", ops._sin),
+    ops._cos: _function("cos", ops._cos),
+    ops._sqrt: _function("sqrt", ops._sqrt),
     ops._pow_const: lambda w, x, p: x[0] ** p,
     ops._pow: lambda w, x, p: x[0] ** x[1],
     ops._logsumexp: lambda w, x, p: Expr(f"logsumexp(stack({_tuple(x)}))", None),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-from .. import ops
+from .. import ops, rules
 from ..value import Value
 from .expr import _ATOM, _COND, _FORWARD, _MUL, Expr, _code, _current_guards, _SymbolicMath, _tuple, _value, _wrap
 from .identifier import identifier
@@ -64,7 +64,9 @@ class _Writer:
             "GuardFailed": _GuardFailed,
             "FLOATS": ops.FLOATS,
         }
-        self.taken: set[str] = set(_RESERVED) | set(self.namespace)
+        # The rule namespace's code forms bring their own globals (log, sqrt, ...): kept free too.
+        rule_globals = {name for rule in rules.RULES.values() for name in rule.globals}
+        self.taken: set[str] = set(_RESERVED) | set(self.namespace) | rule_globals
         self.lines: list[str] = []
         self.checked: list[str] = []  # names whose finiteness the step checks
         self._probs: dict[tuple[str, ...], list[Expr | float]] = {}

@@ -7,9 +7,9 @@ import math
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 
-from .. import ops
-from ..sweep import accumulate, topological_order
-from ..value import Value, as_float, value_list
+from ..grad_mode import recording
+from ..sweep import accumulate, grad, topological_order
+from ..value import Value, apply, as_float, value_list
 from .codegen import Lines, _generate, _GuardFailed
 
 
@@ -174,41 +174,23 @@ class Replay:
                 )
 
     def _interpret(self, params: list[float], data: list[float]) -> tuple[float, list[float]]:
-        """The step computed the way the engine computes it (same rules, same order, same errors)."""
+        """The step computed by the engine itself: the recorded tape rebuilt as Values, then grad()
+        (the engine's one sweep): the same rules, order, numbers and errors as a dynamic step."""
         slots = params + data
         constants = iter(self._constant_data)
-        values: list[float] = []
-        locals_: list[tuple[float, ...]] = []
-        for op, wiring, slot in zip(self._ops, self._wiring, self._slots):
-            if op is None:
-                if slot >= 0:
-                    what = (
-                        f"param {slot} ({self.params[slot]!r})"
-                        if slot < self._n_params
-                        else f"input {slot - self._n_params}"
-                    )
-                    values.append(as_float(slots[slot], f"the replay's {what}"))
+        nodes: list[Value] = []
+        token = recording().set(True)  # rebuilt with its graph even when called inside no_grad
+        try:
+            for op, wiring, slot in zip(self._ops, self._wiring, self._slots):
+                if op is not None:
+                    nodes.append(apply(op, *[nodes[i] for i in wiring]))
+                elif slot < 0:
+                    nodes.append(Value(next(constants)))
                 else:
-                    values.append(next(constants))
-                locals_.append(())
-                continue
-            xs = tuple(values[i] for i in wiring)
-            out = op.forward(xs, op.param)
-            values.append(out)
-            locals_.append(ops.local_floats(op, out, xs))
-        grads = [0.0] * len(values)
-        grads[-1] = 1.0
-        for k in range(len(values) - 1, -1, -1):
-            g = grads[k]
-            if g:
-                for i, local in zip(self._wiring[k], locals_[k]):
-                    grads[i] += local * g
-        for k, g in enumerate(grads):
-            if not math.isfinite(g):
-                recorded = self._ops[k]
-                raise ValueError(
-                    f"the gradient reaching node {k} ({recorded.name if recorded is not None else 'a leaf'}) "
-                    f"overflowed to {g}; the graph's derivatives multiply to more than a float holds "
-                    "(scale the inputs or the loss down)"
-                )
-        return values[-1], [grads[k] if k >= 0 else 0.0 for k in self._param_index]
+                    n = self._n_params
+                    what = f"param {slot} ({self.params[slot]!r})" if slot < n else f"input {slot - n}"
+                    nodes.append(Value(as_float(slots[slot], f"the replay's {what}")))
+        finally:
+            recording().reset(token)
+        found = iter(grad(nodes[-1], [nodes[k] for k in self._param_index if k >= 0]))
+        return nodes[-1].data, [next(found) if k >= 0 else 0.0 for k in self._param_index]
