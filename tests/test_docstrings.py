@@ -57,7 +57,6 @@ NO_EXAMPLES: dict[str, str] = {
     "nn.lesson.matrices": _LESSON,
     "nn.lesson.pictures": "writes the docs' pictures; tests/test_nn_draw.py checks them",
     "nn.lesson.text": _LESSON,
-    "nn.lesson.terminal": "exit codes and quiet printing for the command, checked by tests/test_cli.py",
     "nn.lesson.tutorial": "the tutorial's numbers as data; tests/test_tutorial.py checks every one",
     "nn.lesson.walkthrough": _LESSON,
 }
