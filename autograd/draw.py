@@ -37,6 +37,7 @@ from typing import Any
 
 import graphviz
 
+from . import ops
 from .colors import MAX_WIDTH, MIN_WIDTH, ZERO_FLOW_COLOR, FlowScale, number_formatter
 from .labels import edge_label, escape_field, escape_label, placed_label, record_label
 from .layout import Body, Selection, emit_clusters, emit_columns, select
@@ -260,10 +261,8 @@ def op_param(v: Value) -> Any:
 
 
 def op_name(v: Value) -> str:
-    """The operation's name as pictures show it: ``v.op``, with a softmax output's component (``softmax[1]``)."""
-    if v.op == "softmax":  # which component: the outputs look alike otherwise
-        return f"softmax[{op_param(v)}]"
-    return v.op
+    """The operation's name as pictures show it (``softmax[1]``: which component); ``""`` for a leaf."""
+    return ops.display(v._rule) if v._rule is not None else ""
 
 
 # --- helpers -----------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ MODULES = sorted(  # subpackages too (autograd.explorer.page, autograd.diagnose.
 )
 
 _DIAGNOSE = "a stage inside diagnose; its examples are on autograd.diagnose, tests/test_diagnose.py checks it"
-_EXPLORER = "inside the explorer; examples on autograd.explorer and .page, tests/test_explorer*.py check it"
 _REPLAY = "inside replay; the examples are in autograd.replay.source_map, tests/test_replay.py checks it"
 _BATCH = "inside replay.batch, whose example shows its code; tests/test_replay_batch.py checks it"
 _LESSON = "the lesson's printed output, checked line by line by tests/test_tutorial.py, test_demo.py, test_cli.py"
@@ -34,9 +33,6 @@ NO_EXAMPLES: dict[str, str] = {
     "autograd.diagnose.report": _DIAGNOSE,
     "autograd.diagnose.search": _DIAGNOSE,
     "autograd.diagnose.verdicts": _DIAGNOSE,
-    "autograd.explorer.code": _EXPLORER,
-    "autograd.explorer.record": _EXPLORER,
-    "autograd.explorer.scale": _EXPLORER,
     "autograd.layout": "what draw_graph decides before Graphviz; examples on autograd.draw",
     "autograd.replay": "the package re-exports trace and Replay; " + _REPLAY,
     "autograd.replay.arrays": _BATCH + " (needs numpy, an optional extra)",

@@ -120,10 +120,10 @@ def test_the_pictures_are_inline(executed):
 
 
 def test_the_explorer_is_inline(executed):
-    cell = cell_with(executed, "explore(loss")
+    cell = cell_with(executed, "explore(model, loss")
     html = [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
     # the whole page, escaped into an iframe's srcdoc (a notebook runs no script put in its output directly)
-    assert html and html[0].startswith("<iframe srcdoc=") and "&lt;svg" in html[0] and "&lt;script" in html[0]
+    assert html and html[0].startswith("<iframe srcdoc=") and "explorer-data" in html[0] and "&lt;script" in html[0]
 
 
 def test_one_sgd_step_lowers_the_loss(executed):
