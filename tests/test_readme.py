@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 NO_EXAMPLES: dict[str, str] = {
+    "architecture.md": "the layers and the path of the data in prose; tests/test_architecture.py checks them",
     "mutants.md": "the mutation check's figures and the survivors it explains; tests/mutants.py makes them",
     "performance.md": "measured figures and how they were measured; the benchmarks/ package runs them",
     "tutorial-differences.md": "prose and tables comparing the tutorial's numbers; tests/test_tutorial.py checks them",
