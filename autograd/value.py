@@ -45,7 +45,8 @@ def as_float(x: Any, what: str = "Value data") -> float:
     elif isinstance(x, Value):
         raise TypeError(f"{what} must be a number, not a Value ({x!r}); use the Value itself or .detach()")
     else:
-        raise TypeError(f"{what} must be a real number (int, float or numpy scalar), not {type(x).__name__}: {x!r}")
+        # at most 80 characters of what was passed: it may be a whole document read from a file
+        raise TypeError(f"{what} must be a real number (int, float or numpy scalar), not {type(x).__name__}: {x!r:.80}")
     if not math.isfinite(f):
         raise ValueError(f"{what} must be finite, got {f!r}; chainrule rejects NaN and infinity at the boundary")
     return f
