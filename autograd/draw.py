@@ -109,7 +109,7 @@ def draw_graph(
     title: str | None = None,
     legend: bool = True,
     labels: Mapping[Value, str] | None = None,
-    fold_constants: bool | None = None,
+    fold_constants: bool = False,
 ) -> Picture:
     """Draw the computation graph that produced ``root``.
 
@@ -139,9 +139,8 @@ def draw_graph(
         labels: names for Values (Value -> str) that win over their own labels; every box shows its
             node's one name (:func:`autograd.names.node_names`).
         fold_constants: draw a constant used by one two-input operation inside that operation's
-            ellipse (``1 -``, ``* 0.5``) instead of as a box of its own. None (the default) folds
-            where it helps: in pictures without ``columns`` (there the wider ellipses would widen
-            every column).
+            ellipse (``1 -``, ``* 0.5``) instead of as a box of its own (not in a columned picture,
+            where the wider ellipses would widen every column; the explorer draws every Value).
 
     Returns:
         a :class:`~autograd.render.Picture` (a ``graphviz.Digraph``); ``.save_svg(path)`` writes it.
@@ -171,9 +170,7 @@ def draw_graph(
     chosen = select(root, order, max_nodes, max_edges)
     names = node_names(root, labels)
     constants = _constants(order, {id(v) for v in (labels or {})} | param_ids)
-    if fold_constants is None:
-        fold_constants = columns is None
-    folded = _foldable(chosen, constants, root) if fold_constants else {}
+    folded = _foldable(chosen, constants, root) if fold_constants and columns is None else {}
     drawn = [v for v in chosen.drawn if id(v) not in folded]
 
     # Every edge's gradient, computed once: the colour scale needs them all before drawing any.
