@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 BASE := $(VENV)/.installed-base
 DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-slow lint bench mutants clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "chainrule needs Python 3.11 or later on the PATH (python3.11, python3.12, ...)"; exit 1; }
@@ -35,6 +35,17 @@ lint: $(DEV)
 
 test: lint
 	$(BIN)/pytest
+
+# The tests marked slow (1,000,000-node graphs; minutes), which `make test` leaves out.
+test-slow: $(DEV)
+	$(BIN)/pytest -m slow
+
+# The mutation check: mutmut (pinned in the `mutants` extra) over the engine's core, one file at a time
+# with the tests about that file (tests/mutants.py); prints each file's figures and every survivor.
+# `make mutants FILES=nn/io.py` checks one file. Results are kept in out/mutants/ between runs.
+mutants: $(DEV)
+	$(PIP) install -e '.[mutants]'
+	$(BIN)/python tests/mutants.py $(FILES)
 
 bench: $(BASE)
 	$(PIP) install -e '.[bench,torch]'

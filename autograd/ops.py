@@ -8,12 +8,13 @@ An :class:`Op` pairs two plain functions:
 
 ``local(m, out, xs, param) -> tuple``
     d(out)/d(x) for each input ``x``, in input order. The rule is written with ordinary arithmetic on
-    ``out`` and ``xs`` plus the few functions of the math namespace ``m`` (``m.log``, ``m.step``,
-    ``m.softmax``), so the *same* rule evaluates on floats (:data:`FLOATS`, every forward pass) and on
-    Values (``create_graph=True``, where the derivatives must themselves be differentiable).
+    ``out`` and ``xs`` plus the functions of the rule namespace ``m`` (``m.log``, ``m.cos``, ``m.step``,
+    ``m.softmax``, ...: :mod:`autograd.rules`), so the *same* rule evaluates on floats (every forward
+    pass) and on Values (``create_graph=True``, where the derivatives must be differentiable again).
 
 ``param`` is the op's fixed parameter (the exponent of ``x ** 2``, the output index of a softmax
 component), or ``None``. Ops never hold Values, so recording one creates no reference cycle.
+An op also says what it is (its traits: ``coupled``, ``roles``, ``symbol``); nothing reads its name.
 """
 
 from __future__ import annotations
@@ -21,79 +22,118 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .rules import FLOATS, finite_inputs, softmax_floats
 
-@dataclass(frozen=True, slots=True)
+__all__ = ["FLOATS", "Op", "builtin_op", "display", "input_roles", "local_floats", "softmax_floats"]
+
+
 class Op:
-    """One operation: a display name, a float forward function and a generic derivative rule."""
+    """One operation: a name, a float forward function, a generic derivative rule and its traits.
+
+    ``checks_local``: finite inputs can still give an infinite derivative (1/x near 0, x**n), so the
+    engine checks the evaluated derivatives, a cost the other ops do not pay. ``fused(xs, param) ->
+    (forward(xs, param), local(FLOATS, out, xs, param))`` in one call, optional, for the float path;
+    it must give exactly those results (see _dot_kernel). ``factory``: the cached function that made
+    this op from its param (op_dot, ...), how it pickles.
+
+    Traits (read them through :func:`display` and :func:`input_roles`, never through ``name``):
+    ``coupled`` -- the op is one output of several computed jointly (a softmax component);
+    ``roles(param, n)`` -- one role per input (dot: "weight", "input", "bias"); ``symbol`` -- how
+    pictures show the op, a format template that may use ``{param}`` (``"**{param:g}"``).
+
+    Immutable, and equal when name, functions, parameter and traits are (a plain class with slots:
+    the dataclasses module would be a third of the engine's import time).
+    """
+
+    __slots__ = ("name", "forward", "local", "param", "checks_local", "fused", "coupled", "roles", "symbol", "factory")
 
     name: str
     forward: Callable[[tuple[float, ...], Any], float]
     local: Callable[[Any, Any, Sequence[Any], Any], tuple[Any, ...]]
-    param: Any = None
-    # True where finite inputs can still give an infinite derivative (1/x near 0, x**n): the
-    # engine then checks the evaluated derivatives, a cost the other ops do not pay.
-    checks_local: bool = False
-    # Optional: ``fused(xs, param) -> (forward(xs, param), local(FLOATS, out, xs, param))`` in one
-    # call, for the engine's float path; it must give exactly those results (see _dot_kernel).
-    fused: Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]] | None = field(
-        default=None, compare=False, repr=False
-    )
+    param: Any
+    checks_local: bool
+    fused: Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]] | None
+    coupled: bool
+    roles: Callable[[Any, int], tuple[str, ...]] | None
+    symbol: str
+    factory: Callable[[Any], Op] | None
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[[tuple[float, ...], Any], float],
+        local: Callable[[Any, Any, Sequence[Any], Any], tuple[Any, ...]],
+        param: Any = None,
+        checks_local: bool = False,
+        fused: Callable[[tuple[float, ...], Any], tuple[float, tuple[float, ...]]] | None = None,
+        *,
+        coupled: bool = False,
+        roles: Callable[[Any, int], tuple[str, ...]] | None = None,
+        symbol: str = "",
+        factory: Callable[[Any], Op] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"an Op's name must be a non-empty str, not {name!r}")
+        for what, fn in (("forward", forward), ("local", local)):
+            if not callable(fn):
+                raise TypeError(f"the {what} of op {name!r} must be a function, not {type(fn).__name__}: {fn!r}")
+        if not isinstance(symbol, str):
+            raise TypeError(f"the symbol of op {name!r} must be a str, not {symbol!r}")
+        values = (name, forward, local, param, bool(checks_local), fused, bool(coupled), roles, symbol, factory)
+        for slot, value in zip(Op.__slots__, values):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"an Op is immutable; make a new Op instead of setting {name!r}")
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.name, self.forward, self.local, self.param, self.checks_local, self.coupled, self.symbol)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, Op) and self._key() == other._key())
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, param={self.param!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle a built-in op by name and parameter (its functions are not picklable; the op
-        unpickles as the very same object), so models and graphs can be pickled and copied."""
-        try:
-            if builtin_op(self.name, self.param) is self:
-                return (builtin_op, (self.name, self.param))
-        except KeyError:
-            pass
+        """Pickle a built-in op as a reference (its functions are not picklable; the op unpickles as
+        the very same object), so models and graphs can be pickled and copied."""
+        if self.factory is not None:
+            return (self.factory, (self.param,))
+        key = _FIXED_KEYS.get(id(self))
+        if key is not None:
+            return (builtin_op, (key,))
         raise TypeError(
             f"the op {self.name!r} is not one of chainrule's built-in ops, so it cannot be pickled; "
             "pickle graphs of built-in ops only, or save a model's weights with nn.save"
         )
 
 
-# --- the math namespace for floats ---------------------------------------------------------------
+def display(op: Op) -> str:
+    """How pictures show ``op``: its symbol with its parameter (``"**2"``, ``"softmax[1]"``), else its name."""
+    if not op.symbol:
+        return op.name
+    return op.symbol.format(param=op.param)
 
 
-def softmax_floats(xs: Sequence[float]) -> tuple[float, ...]:
-    """Softmax of floats with the maximum subtracted first, so logits of 1000 do not overflow."""
-    global _last_softmax
-    # A softmax layer of n outputs asks for the same softmax 2n times (each output node's forward
-    # value and local derivatives): remember the last one. The (inputs, result) pair is replaced
-    # as one object, so a reader never pairs one call's inputs with another's result.
-    seen, probs = _last_softmax
-    if seen == xs:
-        return probs
-    _finite_inputs("softmax", xs)
-    top = max(xs)
-    exps = [math.exp(x - top) for x in xs]
-    total = builtins.sum(exps)
-    probs = tuple([e / total for e in exps])
-    _last_softmax = (tuple(xs), probs)
-    return probs
-
-
-_last_softmax: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+def input_roles(op: Op, n: int) -> tuple[str, ...]:
+    """One role per input of a node of ``op`` with ``n`` inputs: the op's ``roles``, else "operand"."""
+    if op.roles is None:
+        return ("operand",) * n
+    return op.roles(op.param, n)
 
 
 class FloatMath:
-    """The functions derivative rules may call, evaluated on floats."""
+    """The float rule namespace as a class, for a namespace that replaces one function (diagnose)."""
 
-    log = staticmethod(math.log)
-    softmax = staticmethod(softmax_floats)
-
-    @staticmethod
-    def step(x: float) -> float:
-        """Derivative of relu: 1 for x > 0, else 0 (0 at the kink, as PyTorch does)."""
-        return 1.0 if x > 0.0 else 0.0
-
-
-FLOATS = FloatMath()
+    def __getattr__(self, name: str) -> Any:
+        return getattr(FLOATS, name)
 
 
 # --- domain checks --------------------------------------------------------------------------------
@@ -116,14 +156,7 @@ def _finite_input(name: str, x: float) -> float:
     raise ValueError(f"{name}({x!r}): the input is not finite; chainrule keeps every number finite")
 
 
-def _finite_inputs(name: str, xs: Sequence[float]) -> None:
-    """Raise unless every input is finite: one C-level sum decides (it is finite exactly when all are,
-    but for a sum of finite numbers that overflows, which then costs the look at each)."""
-    if not isfinite(builtins.sum(xs)):
-        for x in xs:
-            _finite_input(name, x)
-
-
+_finite_inputs = finite_inputs
 isfinite = math.isfinite
 
 
@@ -232,7 +265,9 @@ def _pow_const_local(m: Any, out: Any, xs: Sequence[Any], n: float) -> tuple[Any
 @lru_cache(maxsize=256)
 def op_pow_const(n: float) -> Op:
     """The op ``x ** n`` for a fixed number ``n`` (one shared Op per exponent)."""
-    return Op(f"**{n:g}", _pow_const, _pow_const_local, n, checks_local=True)
+    return Op(
+        f"**{n:g}", _pow_const, _pow_const_local, n, checks_local=True, symbol="**{param:g}", factory=op_pow_const
+    )
 
 
 # --- elementary functions -------------------------------------------------------------------------
@@ -277,7 +312,29 @@ def _relu(xs: tuple[float, ...], p: Any) -> float:
     return _finite_input("relu", x)
 
 
+def _sin(xs: tuple[float, ...], p: Any) -> float:
+    x = xs[0]
+    return math.sin(x) if isfinite(x) else _finite_input("sin", x)
+
+
+def _cos(xs: tuple[float, ...], p: Any) -> float:
+    x = xs[0]
+    return math.cos(x) if isfinite(x) else _finite_input("cos", x)
+
+
+def _sqrt(xs: tuple[float, ...], p: Any) -> float:
+    x = xs[0]
+    if not isfinite(x):
+        _finite_input("sqrt", x)
+    if x <= 0.0:  # at 0 the derivative 1 / (2 sqrt x) is infinite
+        raise ValueError(f"sqrt({x!r}): sqrt accepts positive numbers only (its derivative is infinite at 0)")
+    return math.sqrt(x)
+
+
 OP_EXP = Op("exp", _exp, lambda m, out, xs, p: (out,))
+OP_SIN = Op("sin", _sin, lambda m, out, xs, p: (m.cos(xs[0]),))
+OP_COS = Op("cos", _cos, lambda m, out, xs, p: (-m.sin(xs[0]),))
+OP_SQRT = Op("sqrt", _sqrt, lambda m, out, xs, p: (0.5 / out,), checks_local=True)
 OP_LOG = Op("log", _log, lambda m, out, xs, p: (1.0 / xs[0],), checks_local=True)
 OP_TANH = Op("tanh", _tanh, lambda m, out, xs, p: (1.0 - out * out,))
 OP_SIGMOID = Op("sigmoid", _sigmoid, lambda m, out, xs, p: (out * (1.0 - out),))
@@ -389,29 +446,40 @@ _KERNEL_MAX_PAIRS = 16
 @lru_cache(maxsize=1024)
 def op_dot(n: int) -> Op:
     """The op ``sum(w_i * x_i) (+ b)`` over ``n`` weight/input pairs."""
-    return Op("dot", _dot, _dot_local, n, fused=_dot_kernel(n) if n <= _KERNEL_MAX_PAIRS else None)
+    fused = _dot_kernel(n) if n <= _KERNEL_MAX_PAIRS else None
+    return Op("dot", _dot, _dot_local, n, fused=fused, roles=_dot_roles, factory=op_dot)
+
+
+def _dot_roles(n: int, count: int) -> tuple[str, ...]:
+    return ("weight",) * n + ("input",) * n + ("bias",) * (count - 2 * n)
 
 
 @lru_cache(maxsize=1024)
 def op_softmax(a: int) -> Op:
     """The op giving component ``a`` of the softmax of all its inputs."""
-    return Op("softmax", _softmax_component, _softmax_local, a)
+    return Op(
+        "softmax", _softmax_component, _softmax_local, a, coupled=True, symbol="softmax[{param}]", factory=op_softmax
+    )
 
 
 def builtin_op(name: str, param: Any = None) -> Op:
-    """The built-in op of this name and parameter (``KeyError`` if there is none): how a pickled
-    op comes back as the very object the engine uses."""
-    if name == "dot":
-        return op_dot(param)
-    if name == "softmax":
-        return op_softmax(param)
-    if name.startswith("**") and param is not None:
-        return op_pow_const(param)
-    return _BY_NAME[name]
+    """The built-in op of this name and parameter, the very object the engine uses (``KeyError`` if
+    there is none): a lookup for reading ops back (pickles, files), never a test of what an op is."""
+    if param is None:
+        return _FIXED[name]
+    try:
+        op = _PARAMETRIZED.get(name, op_pow_const)(param)
+    except (TypeError, ValueError):
+        raise KeyError(name) from None
+    if op.name != name:
+        raise KeyError(name)
+    return op
 
 
-_BY_NAME = {
+_FIXED = {
     op.name: op
     for op in (OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_ABS, OP_POW, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID,
-               OP_RELU, OP_SUM, OP_LOGSUMEXP)
-}
+               OP_RELU, OP_SIN, OP_COS, OP_SQRT, OP_SUM, OP_LOGSUMEXP)
+}  # fmt: skip
+_FIXED_KEYS = {id(op): name for name, op in _FIXED.items()}
+_PARAMETRIZED: dict[str, Callable[[Any], Op]] = {"dot": op_dot, "softmax": op_softmax}

@@ -1,74 +1,42 @@
-"""Reverse-mode differentiation over the recorded graph: topological order, backward(), grad().
+"""The reverse sweep: the one place the chain rule runs over a recorded graph.
 
-Nothing here recurses over the graph, so a chain of a million operations is fine.
+Two loops share one definition of the chain rule. :func:`backward` sums straight into ``.grad`` (its
+measured fast path). :func:`gradients` is the generic sweep every other client calls: a float or a
+Value accumulator, an optional override of local derivatives, optional callbacks per edge and per
+hook. :func:`grad`, ``backward(create_graph=True)``, ``backward_steps``, diagnose and replay's
+fallback are that sweep. Both run hooks through :func:`run_hooks`, so hooks mean one thing everywhere.
 
-Threads: ``grad()`` sums its gradients in a scratch dict of its own and never touches ``.grad``;
-``backward()`` sums into ``.grad`` itself (the fastest place, and no copy to write back), holding one
-lock for the whole pass, so passes into shared leaves run one at a time and each adds exactly its
-own gradients (no update is lost). So any number of threads may build graphs and differentiate them
-concurrently, sharing leaves. Grad mode (``no_grad``) is per thread and per asyncio task.
+Threads: ``grad()`` sums in a dict of its own and never touches ``.grad``; ``backward()`` sums into
+``.grad`` holding one lock for the whole pass, so passes into shared leaves run one at a time and
+each adds exactly its own gradients. Grad mode (``no_grad``) is per thread and per asyncio task.
 
-Accumulation (what a second ``backward()`` does): each call adds d(output)/d(node) to ``node.grad``
-for *every* node of the output's graph, intermediate nodes included, and nothing else. Calling it
-twice therefore leaves exactly twice the derivative everywhere: for ``b = a * a * a`` at ``a = 3``,
-``a.grad`` is 27 after one call and 54 after two. The gradient a pass sends through a node is that
-pass's own contribution, never what earlier passes left in ``.grad``.
+Accumulation: each ``backward()`` adds d(output)/d(node) to ``node.grad`` for *every* node of the
+output's graph, intermediate nodes included: for ``b = a * a * a`` at ``a = 3``, ``a.grad`` is 27
+after one call and 54 after two. A pass sends on its own contribution, never what is in ``.grad``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import value as _value
-from .value import Value, _GradMode, _recording
+from .grad_mode import _recording, is_grad_enabled, no_grad
+from .graph import sorted_graph
+from .rules import VALUES
+from .value import Value
 
+__all__ = ["accumulate", "backward", "checked_order", "gradients", "grad", "is_grad_enabled", "no_grad",
+           "run_hooks", "topological_order", "zero_grad"]
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node reachable from ``root``, each one after all of its inputs (iterative DFS)."""
-    _require_value(root, "topological_order")
-    return _sorted(root)[0]
-
-
-def _sorted(root: Value) -> tuple[list[Value], list[Value], set[Value]]:
-    """The topological order, the operation nodes (non-leaves) of it in the same order, and the
-    set of every node (for membership tests).
-
-    The backward sweep walks only the second list: most nodes of a network are leaves (weights,
-    biases, inputs), which receive gradients but have nothing to send on.
-    """
-    # The same post-order as a recursive DFS (inputs in order, first visit wins), kept on a flat
-    # stack of Values: a node is pushed back, then a None marker, then its inputs (reversed, so the
-    # first input is visited first); popping the marker means every input is placed, so the node
-    # under it follows. No per-node tuple or iterator is allocated, so a 10^6-node chain does not
-    # pile up objects for the cyclic GC to scan (that made the sort ~8x slower). Values hash by
-    # identity, so the set needs no id() calls. A node popped again after its first visit is
-    # already placed: in a DAG it cannot be still waiting for its own inputs.
-    order: list[Value] = []
-    operations: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[Value | None] = [root]
-    pop, push, place, place_operation = stack.pop, stack.append, order.append, operations.append
-    while stack:
-        node = pop()
-        if node is None:
-            node = pop()
-            place(node)  # type: ignore[arg-type]  # the marker always sits on its node
-            place_operation(node)  # type: ignore[arg-type]
-        elif node not in seen:
-            seen.add(node)
-            inputs = node.inputs
-            if inputs:
-                push(node)
-                push(None)
-                stack.extend(inputs[::-1])
-            else:
-                place(node)
-    return order, operations, seen
+LocalOverride = Callable[[Value, int], Any]
+"""``local(consumer, index) -> number``: the local derivative to use on that edge instead of the recorded one."""
+EdgeCallback = Callable[[Value, int, Value, Any, Any, Any, Any, bool], None]
+"""``on_edge(consumer, index, receiver, upstream, local, contribution, total, sent)``, once per input edge."""
+HookCallback = Callable[[Value, Any, Any], None]
+"""``on_hook(node, before, after)``, once per Value whose hooks ran."""
 
 
 def backward(output: Value, *, create_graph: bool = False) -> None:
@@ -87,11 +55,11 @@ def backward(output: Value, *, create_graph: bool = False) -> None:
     garbage collector frees; ``zero_grad`` breaks it. Prefer :func:`grad` for higher-order work:
     it returns the gradients and stores nothing.
     """
-    order, operations, _ = _checked_order(output, "backward")
+    order, operations, _ = checked_order(output, "backward")
     with _BACKWARD:
         if create_graph:
-            fresh = _value_gradients(output, order)
-            _add_to_grads(order, fresh)
+            acc = gradients(output, order, values=True)
+            _add_to_grads(order, [acc.get(node, 0.0) for node in order])
         else:
             _sweep_into_grads(output, order, operations)
 
@@ -120,7 +88,7 @@ def _sweep_into_grads(output: Value, order: list[Value], operations: list[Value]
         hooked = _value.hooks_registered()
         for node in reversed(order if hooked else operations):
             if hooked and node._hooks is not None:
-                node.grad = _run_hooks(node, node.grad)
+                node.grad = run_hooks(node, node.grad)
             inputs = node.inputs
             if inputs:  # nor does a zero gradient (a dead relu, say) send anything on
                 g = node.grad
@@ -179,14 +147,12 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     >>> (d2y,) = grad(dy, [x]); dy.data, d2y            # 6 x
     (27.0, 18.0)
     """
-    order, operations, _ = _checked_order(output, "grad")
+    order, _, _ = checked_order(output, "grad")
     if isinstance(inputs, Value):
         raise TypeError(f"grad takes a list of input Values, not one Value ({inputs!r}); wrap it in [x]")
     inputs = _value.value_list(inputs, "grad's inputs")
-    if create_graph:
-        by_node = dict(zip(order, _value_gradients(output, order)))
-    else:
-        by_node = _float_gradients(output, order, operations)
+    by_node = gradients(output, order, values=create_graph)
+    if not create_graph:
         _check_finite(by_node, by_node.values(), "the gradient reaching")
     found = [by_node.get(x, 0.0) for x in inputs]
     if create_graph:
@@ -207,61 +173,116 @@ def zero_grad(target: Value | Iterable[Value]) -> None:
         node.grad = 0.0
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) operations record no graph:
-    their results are leaves. Used for evaluation. Per thread and per asyncio task: another thread
-    training meanwhile keeps recording."""
-
-    def __init__(self, *args: object) -> None:
-        if args:  # @no_grad without parentheses passes the function here
-            raise TypeError("no_grad takes no arguments; as a decorator write @no_grad() with parentheses")
-
-    def __enter__(self) -> no_grad:
-        # The previous mode is saved in the context too, so one no_grad object may be entered by
-        # several threads (a decorated function) without mixing up what each restores.
-        _saved.set((*_saved.get(), _recording.get()))
-        _recording.set(False)
-        with _GradMode.lock:
-            _GradMode.disabled += 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        *rest, previous = _saved.get()
-        _saved.set(tuple(rest))
-        _recording.set(previous)
-        with _GradMode.lock:
-            _GradMode.disabled -= 1
+# --- the generic sweep ----------------------------------------------------------------------------
 
 
-_saved: contextvars.ContextVar[tuple[bool, ...]] = contextvars.ContextVar("chainrule_no_grad_saved", default=())
+def gradients(
+    output: Value,
+    order: list[Value] | None = None,
+    *,
+    values: bool = False,
+    local: LocalOverride | None = None,
+    on_edge: EdgeCallback | None = None,
+    on_hook: HookCallback | None = None,
+    hooks: bool = True,
+) -> dict[Value, Any]:
+    """d(output)/d(node) for every node of ``output``'s graph reached by the sweep (others: absent).
 
+    The chain rule as :func:`backward` runs it, bit for bit, with the accumulator in a dict of its
+    own (no ``.grad`` is read or written). ``order`` is ``topological_order(output)`` if given.
+    ``values=True`` evaluates each op's derivative rule on the node's Values, so every gradient is
+    a differentiable Value (``create_graph``); it reads ``.data`` as it is now. ``local(consumer,
+    index)`` replaces a recorded local derivative (diagnose's mutations). ``on_edge`` and
+    ``on_hook`` see each step as it happens (``backward_steps``). ``hooks=False`` runs no hook.
 
-def is_grad_enabled() -> bool:
-    """Whether operations currently record a graph (in this thread or task)."""
-    return _recording.get()
-
-
-# --- the two ways of running the chain rule ------------------------------------------------------
-
-
-def _float_gradients(output: Value, order: list[Value], operations: list[Value]) -> dict[Value, float]:
-    """grad()'s pass: d(output)/d(node) for every node, as floats, summed in a dict of its own,
-    never in ``.grad``, so it needs no lock. The same sweep as :func:`_sweep_into_grads`, with
-    ``acc[x]`` for ``x.grad``. The caller checks that the result is finite.
+    >>> from autograd import Value
+    >>> x = Value(3.0); y = x * x
+    >>> gradients(y)[x]
+    6.0
     """
-    acc = dict.fromkeys(order, 0.0)  # every entry there up front: the sweep adds with acc[x] += ...
-    acc[output] = 1.0
-    hooked = _value.hooks_registered()
-    for node in reversed(order if hooked else operations):
+    if order is None:
+        order = checked_order(output, "gradients")[0]
+    hooked = hooks and _value.hooks_registered()
+    if not values and local is None and on_edge is None and on_hook is None:
+        return _float_sweep(output, order, hooked)
+    token = _recording.set(True) if values else None  # a gradient graph is recorded even inside no_grad
+    try:
+        acc: dict[Value, Any] = {output: Value(1.0) if values else 1.0}
+        for node in reversed(order):
+            g = acc.get(node, 0.0)
+            if hooked and node._hooks is not None:
+                before, g = g, run_hooks(node, g, values)
+                acc[node] = g
+                if on_hook is not None:
+                    on_hook(node, before, g)
+            inputs = node.inputs
+            if not inputs:
+                continue
+            if values:
+                recorded = _local_values(node)
+                sent = isinstance(g, Value) or g != 0.0  # a Value 0 still carries higher derivatives
+            else:
+                recorded = node.local_grads
+                sent = bool(g)
+            for index, inp in enumerate(inputs):
+                d = recorded[index] if local is None else local(node, index)
+                contribution: Any = 0.0
+                total = acc.get(inp, 0.0)
+                if sent:
+                    if values:
+                        contribution = _value_term(d, g)
+                        if contribution is not None:
+                            total = contribution if inp not in acc else total + contribution
+                    else:
+                        contribution = d * g
+                        total = total + contribution
+                    acc[inp] = total
+                if on_edge is not None:
+                    on_edge(node, index, inp, g, d, contribution, total, sent)
+        return acc
+    finally:
+        if token is not None:
+            _recording.reset(token)
+
+
+def _float_sweep(output: Value, order: list[Value], hooked: bool) -> dict[Value, float]:
+    """The generic sweep's fast case: floats, recorded derivatives, no callbacks (``grad()``)."""
+    acc: dict[Value, float] = {output: 1.0}
+    get = acc.get
+    for node in reversed(order):
         if hooked and node._hooks is not None:
-            acc[node] = _run_hooks(node, acc[node])
+            acc[node] = run_hooks(node, get(node, 0.0))
         inputs = node.inputs
         if inputs:
-            g = acc[node]
+            g = get(node, 0.0)
             if g:
-                for inp, local in zip(inputs, node.local_grads):
-                    acc[inp] += local * g
+                for inp, d in zip(inputs, node.local_grads):
+                    acc[inp] = get(inp, 0.0) + d * g
     return acc
+
+
+def _local_values(node: Value) -> tuple[Any, ...]:
+    """The node's derivative rule evaluated on its Values, or an error naming the op that cannot be."""
+    op = node._rule
+    assert op is not None
+    try:
+        return tuple(op.local(VALUES, node, node.inputs, op.param))
+    except TypeError as error:
+        raise TypeError(
+            f"the derivative rule of the op {op.name!r} cannot be evaluated on Values, which a second "
+            f"derivative (create_graph=True) needs: {error}. Write the rule with the rule namespace "
+            "(m.cos(x), m.log(x), ...) and arithmetic, not math functions; add a function to the "
+            "namespace with autograd.extend.register_rule"
+        ) from error
+
+
+def _value_term(d: Any, g: Any) -> Any:
+    """``d * g`` for the Value sweep, or None for an exact zero; ``1.0 * g`` is passed on as ``g`` itself."""
+    if isinstance(d, Value):
+        return d * g
+    if d == 1.0:  # sums, biases, "+": no node for g * 1.0
+        return g
+    return d * g if d != 0.0 else None
 
 
 def _check_finite(nodes: Iterable[Value], grads: Iterable[float], what: str) -> None:
@@ -278,71 +299,18 @@ def _check_finite(nodes: Iterable[Value], grads: Iterable[float], what: str) -> 
             )
 
 
-class ValueMath:
-    """The functions derivative rules may call, evaluated on Values (so the result has a graph)."""
-
-    @staticmethod
-    def log(x: Value) -> Value:
-        return x.log()
-
-    @staticmethod
-    def step(x: Value) -> float:
-        return 1.0 if x.data > 0.0 else 0.0
-
-    @staticmethod
-    def softmax(xs: Sequence[Value]) -> list[Value]:
-        return _value.softmax(xs)
-
-
-VALUES = ValueMath()
-
-
-def _value_gradients(output: Value, order: list[Value]) -> list[Any]:
-    """This pass's d(output)/d(node) for each node, as Values built from the ops' derivative rules.
-
-    The same reverse sweep as the float pass, but each op's ``local`` rule is re-evaluated on the
-    node's Values (through :data:`VALUES`), so every product ``local * g`` is itself recorded.
-    A node nothing reaches gets the float 0.0 (its hooks still see that 0.0, as in the float pass).
-    """
-    token = _recording.set(True)  # the gradient graph must be recorded, even inside no_grad
-    try:
-        parts: dict[int, list[Any]] = {id(output): [Value(1.0)]}
-        result: list[Any] = []
-        for node in reversed(order):
-            terms = parts.pop(id(node), None)
-            if terms is None:
-                g: Any = 0.0
-            else:
-                g = terms[0] if len(terms) == 1 else _value.sum(terms)
-            if node._hooks is not None:
-                g = _run_hooks(node, g, values=True)
-            result.append(g)
-            op = node._rule
-            if op is None or (not isinstance(g, Value) and g == 0.0):
-                continue
-            for inp, local in zip(node.inputs, op.local(VALUES, node, node.inputs, op.param)):
-                if isinstance(local, Value):
-                    parts.setdefault(id(inp), []).append(local * g)
-                elif local == 1.0:  # sums, biases, "+": pass g on instead of recording g * 1.0
-                    parts.setdefault(id(inp), []).append(g)
-                elif local != 0.0:
-                    parts.setdefault(id(inp), []).append(local * g)
-        result.reverse()
-        return result
-    finally:
-        _recording.reset(token)
-
-
-def _run_hooks(node: Value, g: Any, values: bool = False) -> Any:
+def run_hooks(node: Value, g: Any, values: bool = False) -> Any:
     """Pass ``g`` through ``node``'s hooks in registration order; each may return a replacement.
 
     In a float pass (``values=False``) a replacement must be a number; in a ``create_graph`` pass
     it may also be a Value. Returned numbers are checked like any Value data (finite, no bool).
     """
+    if node._hooks is None:
+        return g
     running = _hooks_running()
     running.append(node)
     try:
-        for handle in list(node._hooks or ()):
+        for handle in list(node._hooks):
             replaced = handle.hook(g)
             if replaced is None:
                 continue
@@ -387,17 +355,28 @@ def _refuse_reentry(nodes: set[Value], where: str) -> None:
             )
 
 
-def _require_value(x: Any, where: str) -> None:
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from ``root``, each one after all of its inputs (iterative DFS)."""
+    require_value(root, "topological_order")
+    return sorted_graph(root)[0]
+
+
+def require_value(x: Any, where: str) -> None:
+    """Raise a TypeError unless ``x`` is a Value, naming ``where`` and what was passed."""
     if not isinstance(x, Value):
         raise TypeError(f"{where} takes Values, not {type(x).__name__}: {x!r}")
 
 
-def _checked_order(output: Value, where: str) -> tuple[list[Value], list[Value], set[Value]]:
-    _require_value(output, where)
+def checked_order(output: Value, where: str) -> tuple[list[Value], list[Value], set[Value]]:
+    """The output's sorted graph (see :func:`autograd.graph.sorted_graph`), after the checks every pass makes."""
+    require_value(output, where)
     data = output.data
     if type(data) is not float or not math.isfinite(data):  # set by hand
         _value.check_data([output], f"{where}()'s output")
-    order, operations, nodes = _sorted(output)
+    order, operations, nodes = sorted_graph(output)
     if _value.hooks_registered():  # only a hook can call back in while a pass runs
         _refuse_reentry(nodes, where)
     return order, operations, nodes
+
+
+_value._sweep.backward = backward  # type: ignore[method-assign]  # Value.backward calls it (see value._Sweep)

@@ -8,7 +8,6 @@ Operators are thin: each names an :class:`~autograd.ops.Op` and calls :func:`app
 
 from __future__ import annotations
 
-import contextvars
 import math
 import numbers
 import threading
@@ -16,29 +15,12 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
-# backward.py imports this module too; the package imports backward.py first, so here it is a
-# module still being loaded, used only once Value.backward is called (a module-level name: an
-# import statement inside the method would cost ~0.4 µs per call).
-import autograd.sweep as _engine
-
-from . import ops
+from . import ops, rules
+from .grad_mode import GradMode, _recording
+from .graph import sorted_graph
 from .ops import Op
 
 Operand: TypeAlias = "Value | int | float"
-
-
-# Whether operations record a graph: per thread and per asyncio task (a context variable), switched
-# by ``no_grad``. Reading a context variable costs ~40 ns, a twentieth of an operation, so apply()
-# first reads a plain count of the no_grad blocks open anywhere: while it is 0 (nearly always),
-# every context records and the variable need not be read.
-_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("chainrule_recording", default=True)
-
-
-class _GradMode:
-    """How many ``no_grad`` blocks are open in any thread or task (changed under ``lock``)."""
-
-    disabled = 0
-    lock = threading.Lock()
 
 
 def as_float(x: Any, what: str = "Value data") -> float:
@@ -106,13 +88,13 @@ class Value:
     _rule: Op | None
     _hooks: list[HookHandle] | None = None
 
-    def __init__(self, data: Any, label: str = "") -> None:
+    def __init__(self, data: Any, label: str = "", _children: Any = None, _op: Any = None) -> None:
+        if _children is not None or _op is not None or type(label) is not str:
+            _refuse_arguments(label, _children, _op)
         self.data = as_float(data)
         self.grad = 0.0
         self.inputs = ()
         self.local_grads = ()
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, not {type(label).__name__}: {label!r}")
         self.label = label
         self._rule = None
 
@@ -180,11 +162,20 @@ class Value:
         return apply(ops.OP_ABS, self)
 
     # --- reading the number: plain floats and bools from .data, recording nothing ----------------
-    # So that max(values), sorted(values), float(v) and `if loss < 0.01` work as in micrograd's
-    # family and PyTorch. == and hashing stay by identity: the engine keys sets and dicts on Values.
+    # So that max(values), sorted(values) and `if loss < 0.01` work as in micrograd's family and
+    # PyTorch. == and hashing stay by identity: the engine keys sets and dicts on Values.
+
+    def item(self) -> float:
+        """The number, as a plain float (PyTorch's name for ``.data``)."""
+        return self.data
 
     def __float__(self) -> float:
-        return self.data
+        # math.exp(v) and friends call this: a float here would cut the graph without a word.
+        raise TypeError(
+            f"a Value is not converted to a float implicitly ({self!r}): math functions would drop "
+            "it from the graph; use the Value's own methods (v.exp(), v.log(), v.sin(), v.sqrt(), ...), "
+            "or v.data / v.item() for the number"
+        )
 
     def __bool__(self) -> bool:
         return bool(self.data)
@@ -209,6 +200,18 @@ class Value:
         """Natural logarithm; needs a positive Value."""
         return apply(ops.OP_LOG, self)
 
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return apply(ops.OP_SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return apply(ops.OP_COS, self)
+
+    def sqrt(self) -> Value:
+        """Square root; needs a positive Value (its derivative is infinite at 0)."""
+        return apply(ops.OP_SQRT, self)
+
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
         return apply(ops.OP_TANH, self)
@@ -225,13 +228,50 @@ class Value:
 
     def backward(self, *, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node of self's graph (see :func:`autograd.backward`)."""
-        _engine.backward(self, create_graph=create_graph)
+        _sweep.backward(self, create_graph=create_graph)
 
     def _backward(self) -> None:
         """One chain-rule step by hand, as micrograd's lecture runs it: each input's ``grad`` gets
         ``local derivative x self.grad`` added (the engine's ``backward()`` does every step)."""
         for inp, local in zip(self.inputs, self.local_grads):
             inp.grad += local * self.grad
+
+    # --- pickling and copying, flat: a graph of any depth, no recursion -----------------------
+    # Pickling a Value's inputs as part of its state would recurse once per level of the graph.
+    # Instead the first Value met (a root) puts its whole graph, inputs first, ahead of its own
+    # state: each node is then pickled after its inputs, which are references by then. The nodes
+    # of a root's graph are remembered (per thread) until the marker at the end of its state is
+    # reached, so that they are not taken for roots themselves. Hooks are not pickled.
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        state = (self.data, self.grad, self.label, self._rule, self.inputs, self.local_grads, self._extra())
+        graphs = _pickling.graphs
+        if not self.inputs or any(id(self) in graph for graph in graphs):
+            return (_new_value, (), state)
+        ancestors = sorted_graph(self)[0][:-1]  # self comes last
+        graph = {id(v) for v in ancestors}
+        graphs.append(graph)
+        return (_new_value, (), (ancestors, *state, _EndOfGraph(graph)))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        if len(state) == 9:  # a root: its graph (already rebuilt), its own state, the marker
+            state = state[1:8]
+        self.data, self.grad, self.label, self._rule, self.inputs, self.local_grads, extra = state
+        if extra:
+            self.__dict__.update(extra)
+
+    def __copy__(self) -> Value:
+        """A shallow copy: a new node with the same record (the same inputs); hooks are not copied."""
+        twin = _new_value()
+        twin.__setstate__((self.data, self.grad, self.label, self._rule, self.inputs, self.local_grads, self._extra()))
+        return twin
+
+    def _extra(self) -> dict[str, Any] | None:
+        """The attributes code has attached to this Value (an optimiser's moments), without hooks."""
+        extra = self.__dict__
+        if not extra:
+            return None
+        return {k: v for k, v in extra.items() if k != "_hooks"}
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
@@ -254,6 +294,56 @@ class Value:
             _HOOKED.add(self)
         self._hooks.append(handle)
         return handle
+
+
+def _new_value() -> Value:
+    return Value.__new__(Value)
+
+
+class _Pickling(threading.local):
+    """The node ids of each graph being pickled or deep-copied in this thread (see Value.__reduce_ex__)."""
+
+    def __init__(self) -> None:
+        self.graphs: list[set[int]] = []
+
+
+_pickling = _Pickling()
+
+
+class _EndOfGraph:
+    """The last item of a root's pickled state: reached when its whole graph is written, it ends the
+    root; if pickling stops before (an unpicklable op), it ends the root when the state is dropped."""
+
+    __slots__ = ("graph",)
+
+    def __init__(self, graph: set[int]) -> None:
+        self.graph = graph
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        self._end()
+        return (type(None), ())
+
+    def __del__(self) -> None:
+        self._end()
+
+    def _end(self) -> None:
+        graphs = _pickling.graphs
+        for k in range(len(graphs) - 1, -1, -1):
+            if graphs[k] is self.graph:
+                del graphs[k]
+                return
+
+
+class _Sweep:
+    """Where ``Value.backward`` finds the reverse sweep: autograd.sweep imports this module and puts
+    its ``backward`` here when it loads (so the two modules do not import each other)."""
+
+    @staticmethod
+    def backward(output: Value, *, create_graph: bool = False) -> None:
+        raise RuntimeError("the reverse sweep is not loaded: import autograd (or autograd.sweep) first")
+
+
+_sweep = _Sweep()
 
 
 # The Values that have hooks (held weakly: a Value that dies leaves the set). While it is empty,
@@ -296,6 +386,19 @@ class HookHandle:
         return f"HookHandle({self.hook!r}, {state})"
 
 
+def _refuse_arguments(label: Any, children: Any, op: Any) -> None:
+    """Refuse micrograd's Value(data, (a,), 'sin') saying where ops are made, and a label that is not a str."""
+    if children is not None or op is not None or isinstance(label, tuple | list | set):
+        raise TypeError(
+            "Value(data, label) makes a leaf; an operation's result is not built by passing its "
+            "inputs and op name (micrograd's Value(data, (a,), 'sin')): define the op with "
+            "autograd.extend.Op and call autograd.extend.apply(op, a) -- see the README, "
+            "'Adding an operation'"
+        )
+    if not isinstance(label, str):  # a str subclass is a str
+        raise TypeError(f"label must be a str, not {type(label).__name__}: {label!r}")
+
+
 def _compared(x: Operand) -> float:
     """The number a Value is compared with: another Value's data, or a real number."""
     if isinstance(x, Value):
@@ -313,7 +416,7 @@ def _operand(x: Operand) -> Value:
 def apply(op: Op, *inputs: Value) -> Value:
     """Compute ``op`` on the inputs' data and, when grad mode is on, record the graph edge data."""
     # Up to three inputs are read directly: a list comprehension is a function call before Python
-    # 3.12, ~100 ns of the ~700 ns an operation costs.
+    # 3.12 (its cost: docs/performance.md).
     n = len(inputs)
     xs: tuple[float, ...]
     if n == 2:
@@ -328,7 +431,7 @@ def apply(op: Op, *inputs: Value) -> Value:
     out.grad = 0.0
     out.label = ""
     try:
-        if _GradMode.disabled == 0 or _recording.get():
+        if GradMode.disabled == 0 or _recording.get():
             if op.fused is not None:  # forward and derivatives in one call (dot)
                 out.data, out.local_grads = op.fused(xs, op.param)
             else:
@@ -416,3 +519,6 @@ def softmax(values: Iterable[Operand]) -> list[Value]:
 def logsumexp(values: Iterable[Operand]) -> Value:
     """``log(sum(exp(v)))`` computed stably (max subtracted); its local derivatives are the softmax."""
     return apply(ops.OP_LOGSUMEXP, *_values(values, "logsumexp"))
+
+
+rules._Softmax.values = softmax  # the rule namespace's softmax on Values (rules cannot import this module)

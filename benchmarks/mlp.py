@@ -103,6 +103,34 @@ class Chainrule:
         return total.data
 
 
+class ChainruleAsUserWrites:
+    """chainrule running micrograd's demo step as a user writes it: ``model(x)``, the hinge loss with ``+``
+    and ``relu``, the builtin ``sum`` (a chain of ``+`` nodes), L2 with ``p * p``; no n-ary nodes."""
+
+    name = "chainrule, micrograd's demo as written"
+
+    def __init__(self, init: Init) -> None:
+        self.points, self.labels, weights = init
+        self.model = _chainrule_model(weights)
+        self.k = 0
+
+    def step(self) -> float:
+        model, Value = self.model, autograd.Value
+        inputs = [list(map(Value, row)) for row in self.points]
+        scores = [model(x)[0] for x in inputs]
+        losses = [(1 + -y * s).relu() for y, s in zip(self.labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in model.parameters())
+        total = data_loss + reg_loss
+        model.zero_grad()
+        total.backward()
+        lr = learning_rate(self.k)
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        self.k += 1
+        return total.data
+
+
 class ChainruleReplay:
     """chainrule's replay: the step traced once (not timed), then replayed from floats."""
 
@@ -186,4 +214,4 @@ class Floor:
         return data_loss / n + ALPHA * reg
 
 
-ENGINES: list[Callable[[Init], object]] = [Micrograd, Chainrule, ChainruleReplay, Floor]
+ENGINES: list[Callable[[Init], object]] = [Micrograd, Chainrule, ChainruleAsUserWrites, ChainruleReplay, Floor]

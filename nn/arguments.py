@@ -12,7 +12,7 @@ from typing import Any
 from autograd import Value
 from autograd.value import as_float
 
-Matrix = list[list[float]]
+from .init import WeightMatrix
 
 
 def as_inputs(x: Any, n_in: int, who: str, name: str = "x") -> list[Value]:
@@ -72,7 +72,7 @@ def _shape(W: Any) -> tuple[int, int] | None:
     return (len(W), widths.pop()) if len(widths) == 1 else None
 
 
-def check_shapes(W: Sequence[Sequence[float]], b: Sequence[float]) -> tuple[Matrix, list[float]]:
+def check_shapes(W: Sequence[Sequence[float]], b: Sequence[float]) -> tuple[WeightMatrix, list[float]]:
     """Validate ``W`` (n_in x n_out, rectangular, numbers) and ``b`` (n_out numbers); return float copies."""
     if isinstance(W, str | bytes) or not isinstance(W, Sequence) or not W:
         raise ValueError(f"W must be a non-empty list of rows (n_in rows of n_out numbers), got {W!r}")

@@ -29,8 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autograd import Value
-from autograd.draw import draw_flow, draw_graph
+from autograd import Value, topological_order
+from autograd.draw import draw_flow, draw_graph, op_param
+from autograd.explorer import Explorer, Network, Unit
+from autograd.explorer import explore as explore_graph
 from autograd.render import Picture
 
 from .forward_graph import Forward, find_forward, layer_names, layers_of, model_labels
@@ -38,7 +40,7 @@ from .modules import MLP, Layer
 from .network_view import draw_network
 
 __all__ = [
-    "Forward", "draw_clustered_graph", "draw_network", "find_forward", "layer_columns",
+    "Forward", "draw_clustered_graph", "draw_network", "explore", "network_of", "find_forward", "layer_columns",
     "layer_names", "model_labels", "model_options", "neuron_clusters",
 ]
 
@@ -113,3 +115,60 @@ def draw_clustered_graph(model: MLP | Layer, root: Value, **options: Any) -> Pic
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+
+def explore(model: MLP | Layer, loss: Value, **options: Any) -> Explorer:
+    """The step-through page of ``loss``'s graph, opening in the network view of ``model`` (``v``
+    switches to the graph of Values). ``options`` are those of :func:`autograd.explorer.explore`.
+
+    >>> import nn.lesson
+    >>> model = nn.lesson.tutorial.network()
+    >>> loss = nn.binary_cross_entropy(model(nn.lesson.tutorial.INPUT), nn.lesson.tutorial.TARGET)
+    >>> page = explore(model, loss)          # page.save_html("network.html")
+    >>> [c["title"] for c in page.record["network"]["columns"]]
+    ['inputs', 'h1', 'h2', 'out', 'loss']
+    """
+    network = network_of(model, loss)  # first: it refuses what is not a model or its graph
+    options.setdefault("params", model.parameters())
+    return explore_graph(loss, network=network, **options)
+
+
+def network_of(model: MLP | Layer, root: Value) -> Network:
+    """``model``'s units and weights for the explorer's network view, with every forward pass in
+    ``root``'s graph: a neuron stands for its bias and each sample's weighted input and output."""
+    layers = layers_of(model)
+    forward = find_forward(model, root)  # raises, in the user's words, when there is none
+    owner = {id(n.w[0]): (k, j) for k, layer in enumerate(layers) for j, n in enumerate(layer.neurons)}
+    pre: dict[tuple[int, int], list[Value]] = {}
+    out: dict[tuple[int, int], list[Value]] = {}
+    found: dict[int, tuple[int, int]] = {}
+    for v in topological_order(root):  # every sample's weighted inputs, then their activations
+        if v.op == "dot" and v.inputs and id(v.inputs[0]) in owner:
+            k, j = owner[id(v.inputs[0])]
+            neuron = layers[k].neurons[j]
+            if v.inputs[2 * neuron.n_in] is neuron.b:
+                pre.setdefault((k, j), []).append(v)
+                found[id(v)] = (k, j)
+        elif v.inputs and id(v.inputs[0]) in found:
+            k, j = found[id(v.inputs[0])]
+            if v.op == layers[k].activation:
+                out.setdefault((k, j), []).append(v)
+            elif v.op == "softmax":
+                out.setdefault((k, op_param(v)), []).append(v)
+    names = layer_names(len(layers))
+    n_in = layers[0].n_in
+    inputs = tuple(
+        Unit(f"{getattr(model, 'input_name', 'x')}[{i}]", tuple(z.inputs[n_in + i] for z in pre[(0, 0)]))
+        for i in range(n_in)
+    )
+    columns = [("inputs", inputs)]
+    links = []
+    for k, layer in enumerate(layers):
+        units = []
+        for j, neuron in enumerate(layer.neurons):
+            outs, pres = out.get((k, j), []), pre[(k, j)]
+            values = [*forward.out[k][j:j + 1], *pres, neuron.b, *outs]
+            units.append(Unit(f"{names[k]}[{j}]", tuple(dict.fromkeys(values))))  # once each, in order
+            links += [((k, i), (k + 1, j), w) for i, w in enumerate(neuron.w)]
+        columns.append((names[k], tuple(units)))
+    return Network(tuple(columns), tuple(links))

@@ -9,7 +9,8 @@ A saved file is JSON: a format marker and version, the architecture (layer sizes
 index names the labels come from) and the state dict. Floats are written with ``repr``, which reads
 back to the same bits. The file is written to a temporary file in the same folder, flushed and
 fsynced, then renamed over the real name, so a crash leaves either the old file or the new one, never
-a half-written one. Nothing is pickled: loading a file runs no code from it.
+a half-written one. Nothing is pickled: loading a file runs no code from it, and a file is read as data
+with limits (:data:`MAX_PARAMETERS`, :data:`MAX_DEPTH`) checked before anything is allocated.
 
 >>> import nn, tempfile, os
 >>> model = nn.MLP(2, [3, 1], ["tanh", "linear"], seed=0)
@@ -28,16 +29,16 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
-from collections.abc import Iterator, Mapping
+import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from autograd import Value
-from autograd.value import as_float
-
 from . import functional as F
 from .modules import MLP, Layer, Module, Neuron
+from .parameters import IncompatibleKeys
 
 FORMAT = "chainrule-model"
 """The value of a saved file's ``"format"`` key."""
@@ -45,86 +46,33 @@ FORMAT = "chainrule-model"
 VERSION = 1
 """The file-format version this chainrule writes and reads."""
 
+MAX_PARAMETERS = 1_000_000
+""":func:`load` refuses a file declaring more parameters than this (pass ``max_parameters`` to raise it).
+
+A scalar engine trains a few thousand parameters; a million Values already take hundreds of MB, so a
+file that declares more is refused before one is made (a 189-byte file could otherwise ask for 10**10)."""
+
+MAX_DEPTH = 10
+""":func:`load` refuses JSON nested deeper than this (a saved model nests 7 deep), before parsing it."""
+
+BYTES_PER_PARAMETER = 256
+""":func:`load` reads at most this many bytes per allowed parameter, plus a MiB (a saved model takes
+about 75 per parameter): a file larger than that, or an endless one (``/dev/zero``), is refused."""
+
 
 # --------------------------------------------------------------------------------------------------
 # state dicts
 # --------------------------------------------------------------------------------------------------
 
 
-def named_parameter_paths(module: Module) -> list[tuple[str, Value]]:
-    """``(path, parameter)`` for every parameter, found by walking the module's public attributes.
-
-    Lists, tuples and str-keyed dicts of Values or Modules are walked too (attribute order, then
-    index order), as PyTorch names submodules. Every Value in ``module.parameters()`` must be found
-    exactly once, so a custom Module that keeps parameters somewhere else gets an error, not a
-    state dict that silently leaves some out.
-    """
-    found = list(_walk(module, "", set()))
-    expected = module.parameters()
-    by_id = {id(p): path for path, p in found}
-    for p in expected:
-        if id(p) not in by_id:
-            raise ValueError(
-                f"{type(module).__name__}.parameters() returns {p!r}, which is not reachable through its public "
-                "attributes (lists, tuples or dicts of Values and Modules); state_dict cannot name it"
-            )
-    expected_ids = {id(p) for p in expected}
-    return [(path, p) for path, p in found if id(p) in expected_ids]
-
-
-def _walk(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Value]]:
-    """Depth-first over attributes; ``seen`` stops a Value or Module shared twice from being named twice."""
-    if id(obj) in seen:
-        return
-    if isinstance(obj, Value):
-        seen.add(id(obj))
-        yield prefix, obj
-        return
-    if isinstance(obj, Module):
-        seen.add(id(obj))
-        children: Iterator[tuple[str, Any]] = ((k, v) for k, v in vars(obj).items() if not k.startswith("_"))
-    elif isinstance(obj, list | tuple):
-        children = ((str(k), v) for k, v in enumerate(obj))
-    elif isinstance(obj, dict):
-        children = ((k, v) for k, v in obj.items() if isinstance(k, str))
-    else:
-        return
-    for name, child in children:
-        if isinstance(child, Value | Module | list | tuple | dict):
-            yield from _walk(child, f"{prefix}.{name}" if prefix else name, seen)
-
-
 def state_dict(module: Module) -> dict[str, float]:
-    """Every parameter's number by its path, e.g. ``{"layers.0.neurons.0.w.0": 0.1, ...}`` (a new dict)."""
-    return {path: p.data for path, p in named_parameter_paths(module)}
+    """``module.state_dict()``: every parameter's number by its path (what :func:`save` writes)."""
+    return module.state_dict()
 
 
-def load_state_dict(module: Module, state: Mapping[str, Any]) -> None:
-    """Set every parameter from ``state`` (path -> number), or change nothing.
-
-    All checks run before the first write: the names must be exactly the module's (the first
-    missing or unexpected name is reported), and every number must be a finite real (not a bool).
-    """
-    if not isinstance(state, Mapping):
-        raise TypeError(f"load_state_dict takes a mapping of parameter names to numbers, not {type(state).__name__}")
-    params = named_parameter_paths(module)
-    names = [path for path, _ in params]
-    known = set(names)
-    missing = [n for n in names if n not in state]
-    unexpected = [k for k in state if k not in known]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)} parameter(s), the first {missing[0]!r}")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected name(s), the first {unexpected[0]!r}")
-        raise ValueError(
-            f"state dict does not fit this {type(module).__name__}: {'; '.join(parts)} "
-            f"(the model has {len(names)} parameters, the state dict {len(state)} entries)"
-        )
-    numbers = [as_float(state[path], f"state dict entry {path!r}") for path in names]
-    for (_, p), x in zip(params, numbers):
-        p.data = x
+def load_state_dict(module: Module, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    """``module.load_state_dict(state, strict)``: all or nothing (see :meth:`nn.Module.load_state_dict`)."""
+    return module.load_state_dict(state, strict)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -170,8 +118,13 @@ def _layer_arch(layer: Layer) -> dict[str, Any]:
     }
 
 
-def build(arch: Any) -> Module:
-    """A fresh module (all parameters 0.0) from :func:`architecture`'s description; ValueError if malformed."""
+def build(arch: Any, max_parameters: int = MAX_PARAMETERS) -> Module:
+    """A fresh module (all parameters 0.0) from :func:`architecture`'s description; ValueError if malformed
+    or if it declares more than ``max_parameters`` parameters (checked before any is made)."""
+    declared = parameter_count(arch)
+    if declared > max_parameters:
+        raise ValueError(f"the architecture declares {declared} parameters, more than the limit of {max_parameters} "
+                         "(nn.load(path, max_parameters=...) raises it for a file you trust)")
     kind = _field(arch, "type", str, "architecture")
     if kind == "MLP":
         layers = _field(arch, "layers", list, "MLP architecture")
@@ -185,13 +138,36 @@ def build(arch: Any) -> Module:
         n_in = _size(arch, "n_in", "Neuron")
         labels = _field(arch, "weight_labels", list, "Neuron architecture")
         if len(labels) != n_in or not all(isinstance(s, str) for s in labels):
-            raise ValueError(f"Neuron architecture: 'weight_labels' must be {n_in} strings, got {labels!r}")
+            raise ValueError(f"Neuron architecture: 'weight_labels' must be {n_in} strings, got {labels!r:.80}")
         activation = _activation(arch, "Neuron")
         if activation == "softmax":
             raise ValueError("Neuron architecture: softmax acts across a layer, a Neuron cannot have it")
         return Neuron([0.0] * n_in, activation=activation, weight_labels=labels,
                       bias_label=_field(arch, "bias_label", str, "Neuron architecture"))
-    raise ValueError(f"architecture: unknown type {kind!r}; accepted: 'MLP', 'Layer', 'Neuron'")
+    raise ValueError(f"architecture: unknown type {kind!r:.80}; accepted: 'MLP', 'Layer', 'Neuron'")
+
+
+def parameter_count(arch: Any) -> int:
+    """How many parameters :func:`build` would make, read from the sizes alone (ValueError if malformed)."""
+    kind = _field(arch, "type", str, "architecture")
+    if kind == "MLP":
+        layers = _field(arch, "layers", list, "MLP architecture")
+        total = 0
+        for k, la in enumerate(layers):
+            total += _layer_count(la, f"layer {k}")
+            if k and la["n_in"] != layers[k - 1]["n_out"]:
+                raise ValueError(f"layer {k} takes {la['n_in']} inputs but layer {k - 1} gives "
+                                 f"{layers[k - 1]['n_out']} outputs")
+        return total
+    if kind == "Layer":
+        return _layer_count(arch, "Layer")
+    if kind == "Neuron":
+        return _size(arch, "n_in", "Neuron") + 1
+    raise ValueError(f"architecture: unknown type {kind!r:.80}; accepted: 'MLP', 'Layer', 'Neuron'")
+
+
+def _layer_count(arch: Any, who: str) -> int:
+    return (_size(arch, "n_in", who) + 1) * _size(arch, "n_out", who)
 
 
 def _build_layer(arch: Any, who: str) -> Layer:
@@ -240,7 +216,7 @@ def _field(obj: Any, key: str, kind: type, who: str) -> Any:
         raise ValueError(f"{who} has no {key!r} entry")
     value = obj[key]
     if not isinstance(value, kind):
-        raise ValueError(f"{who}: {key!r} must be a {kind.__name__}, got {value!r}")
+        raise ValueError(f"{who}: {key!r} must be a {kind.__name__}, got {value!r:.80}")
     return value
 
 
@@ -254,13 +230,13 @@ def _size(arch: Any, key: str, who: str) -> int:
 def _activation(arch: Any, who: str) -> str:
     name = _field(arch, "activation", str, f"{who} architecture")
     if name not in F.ACTIVATIONS:
-        raise ValueError(f"{who} architecture: unknown activation {name!r}; accepted: {', '.join(F.ACTIVATIONS)}")
+        raise ValueError(f"{who} architecture: unknown activation {name!r:.80}; accepted: {', '.join(F.ACTIVATIONS)}")
     return str(name)
 
 
 def _pair(value: Any, who: str, key: str) -> tuple[str, str]:
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(s, str) for s in value)):
-        raise ValueError(f"{who} architecture: {key!r} must be two strings, got {value!r}")
+        raise ValueError(f"{who} architecture: {key!r} must be two strings, got {value!r:.80}")
     return (value[0], value[1])
 
 
@@ -274,8 +250,12 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
 
     The text goes to a temporary file in the same folder (named ``.<name>.*.tmp``), is flushed and
     fsynced, and then replaces ``path`` in one rename: a reader sees the old file or the new one.
-    Refuses (writing nothing) a model whose numbers are not finite.
+    An existing file keeps its permission bits (a private 0600 file stays private) and a symbolic
+    link keeps pointing where it did; a new file gets the permissions the umask gives any file.
+    Refuses (writing nothing) a model whose numbers are not finite or whose labels are not valid
+    Unicode (a lone surrogate); an OSError names ``path``.
     """
+    target = file_path(path, "nn.save")
     arch = architecture(module)
     state = state_dict(module)
     for name, x in state.items():
@@ -284,14 +264,46 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     document = {"format": FORMAT, "version": VERSION, "architecture": arch, "state": state}
     # allow_nan=False: a non-finite number can never reach the file even if a check above is missed.
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    write_atomically(Path(path), text)
+    try:
+        _require_unicode(text, document)
+    except ValueError as error:
+        raise ValueError(f"cannot save: a label holds {error}; labels must be valid Unicode") from None
+    try:
+        write_atomically(Path(os.path.realpath(target)), text)
+    except OSError as error:
+        # The user's own path in the message, not the hidden temporary file's name.
+        reason = error.strerror or str(error)
+        raise type(error)(error.errno, f"cannot save the model to {target!r}: {reason}") from None
+
+
+def file_path(path: Any, who: str) -> str:
+    """``path`` as a str the operating system can take, or a TypeError / ValueError naming it."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{who} takes a file path (a str or a pathlib.Path), not {type(path).__name__}: {path!r:.80}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"{who} takes a file path as text, not {type(text).__name__}: {text!r:.80}")
+    try:
+        ok = b"\0" not in os.fsencode(text)  # the file system's own encoding (undecodable bytes round-trip)
+    except UnicodeEncodeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{who}: {text!r:.80} cannot name a file (a NUL, or text the file system cannot encode)")
+    return text
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` by a file holding ``text`` (UTF-8) so that no reader ever sees a partial file."""
+    """Replace ``path`` by a file holding ``text`` (UTF-8) so that no reader ever sees a partial file;
+    an existing file's permission bits are kept."""
     folder = path.parent
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
     fd, tmp_name = _create_temporary(folder, path.name)
     try:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # before any byte is written: a private file is never readable by others
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
@@ -334,22 +346,55 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def load(path: str | os.PathLike[str]) -> Module:
+def load(path: str | os.PathLike[str], *, max_parameters: int = MAX_PARAMETERS) -> Module:
     """Read a model written by :func:`save`: the same architecture, labels and bit-identical weights.
 
     Raises ValueError, naming the file and the problem, for anything else: not UTF-8, not JSON
-    (e.g. truncated), another format, an unknown version, a malformed architecture, NaN/Infinity or
-    numbers too large for a float, duplicate keys, or weights that do not fit the architecture.
+    (e.g. truncated), JSON nested deeper than :data:`MAX_DEPTH`, another format, an unknown
+    version, a malformed architecture, more than ``max_parameters`` parameters (default
+    :data:`MAX_PARAMETERS`) or far more than the file holds numbers for (over ``2 * numbers +
+    1000``; both checked before any parameter is made), more bytes than such a model takes
+    (:data:`BYTES_PER_PARAMETER`, read no further), NaN/Infinity or numbers too large for a
+    float, duplicate keys, text that is not valid Unicode, or weights that do not fit the
+    architecture. A file that cannot be read is an OSError.
     """
-    path = Path(path)
-    raw = path.read_bytes()
+    if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 1:
+        raise ValueError(f"max_parameters must be a positive int, got {max_parameters!r}")
+    path = Path(file_path(path, "nn.load"))
+    limit = BYTES_PER_PARAMETER * max_parameters + 2**20
+    raw = read_at_most(path, limit + 1)
     try:
+        if len(raw) > limit:
+            raise ValueError(f"larger than {limit} bytes, the most a model of at most {max_parameters} parameters "
+                             "takes (nn.load(path, max_parameters=...) raises it)")
         document = parse(raw)
-        module = build(_field(document, "architecture", dict, "the file"))
-        load_state_dict(module, _field(document, "state", dict, "the file"))
+        arch = _field(document, "architecture", dict, "the file")
+        state = _field(document, "state", dict, "the file")
+        declared = parameter_count(arch)
+        # Far more than the file holds numbers for: refused before building (a near miss is built and
+        # then named precisely by load_state_dict), so what is made stays in proportion to the file.
+        if declared > 2 * len(state) + 1000:
+            raise ValueError(f"the architecture declares {declared} parameters but the state holds {len(state)}")
+        module = build(arch, max_parameters)
+        load_state_dict(module, state)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{path}: not a loadable chainrule model: {error}") from None
     return module
+
+
+def read_at_most(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The first ``limit`` bytes of a file (all of it if shorter), read in pieces: memory follows what
+    the file holds, not the limit, and an endless file (``/dev/zero``) stops at the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    with open(path, "rb") as f:
+        while size < limit:
+            chunk = f.read(min(2**16, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks)
 
 
 def parse(raw: bytes) -> dict[str, Any]:
@@ -358,16 +403,57 @@ def parse(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"not UTF-8 text (byte {error.start}): not a file nn.save wrote") from None
+    if nests_deeper(text, JSON_STRINGS, MAX_DEPTH):
+        raise ValueError(f"JSON nested more than {MAX_DEPTH} deep; a model file nests 7 deep")
     try:
-        document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        document = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer,
+                              object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON, truncated or damaged? ({error})") from None
+    _require_unicode(text, document)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"not a chainrule model file (no \"format\": {FORMAT!r} at the top level)")
     version = document.get("version")
     if version != VERSION or isinstance(version, bool):
         raise ValueError(f"format version {version!r} is not supported; this chainrule reads version {VERSION}")
     return document
+
+
+JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+"""JSON's strings, for :func:`nests_deeper`."""
+
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"[\[{][\]}]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def nests_deeper(text: str, strings: re.Pattern[str], limit: int) -> bool:
+    """Whether the brackets of ``text`` nest more than ``limit`` deep outside its ``strings`` (and
+    comments, if the pattern has them): asked before a recursive parser (json, tomllib) could run
+    out of stack. Each of at most ``limit`` passes removes the innermost pairs, in C, without recursion."""
+    brackets = _NOT_BRACKETS.sub("", strings.sub("", text))
+    for _ in range(limit):
+        brackets, removed = _INNERMOST.subn("", brackets)
+        if not removed:
+            return False
+    return _INNERMOST.search(brackets) is not None  # a pair left after `limit` levels: one more level
+
+
+def _require_unicode(text: str, document: Any) -> None:
+    """Refuse a lone surrogate ("\\ud800" in the JSON ``text``): no file, page or terminal can hold it."""
+    if _SURROGATE_ESCAPE.search(text):  # only an escape can make one; most files have none
+        try:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"text that is not valid Unicode ({error.object[error.start:error.end]!r})") from None
+
+
+def _integer(token: str) -> int:
+    # Python refuses to read ints of more than 4300 digits with advice about an interpreter setting;
+    # any int past a float's 309 digits can only be refused here, so say it in the file's terms.
+    if len(token.lstrip("-")) > 310:
+        raise ValueError(f"the file holds an integer of {len(token.lstrip('-'))} digits; a model's numbers fit a float")
+    return int(token)
 
 
 def _refuse_constant(token: str) -> float:
@@ -378,6 +464,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"the key {key!r} appears twice in one object")
+            raise ValueError(f"the key {key!r:.80} appears twice in one object")
         result[key] = value
     return result

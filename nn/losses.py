@@ -1,23 +1,17 @@
-"""Loss functions, built from engine ops so their derivatives appear in the graph.
+"""Losses built from engine ops, so their derivatives appear in the graph.
 
-- :func:`binary_cross_entropy`: the tutorial's loss exactly as it writes it,
-  ``E = -(1/n) * sum(y*log(o) + (1-y)*log(1-o))`` over the ``n`` outputs.
-- :func:`cross_entropy`: categorical cross-entropy on probabilities, ``E = -sum(y*log(o))``.
-- :func:`cross_entropy_with_logits`: the same from pre-softmax logits, computed stably as
-  ``logsumexp(z) * sum(y) - sum(y*z)`` (no ``log`` of a rounded-to-zero probability).
-- :func:`mse`: mean squared error, for regression heads.
-- :func:`batch_mean`: any of these averaged over a batch of examples.
-
-Terms whose target coefficient is exactly zero are left out of the graph: they contribute nothing
-to the value or the gradient, and leaving them out keeps ``0*log(0)`` from raising for a saturated
-output (the usual convention ``0*log 0 = 0``).
+``binary_cross_entropy`` (the tutorial's), ``cross_entropy`` (on probabilities),
+``cross_entropy_with_logits`` (stable, from logits), ``mse``, and ``batch_mean`` over examples.
+Each takes lists of outputs and targets, or one output and one target number. A term whose target
+coefficient is exactly 0 is left out (``0*log(0)`` is 0 and cannot raise).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import autograd
 from autograd import Value
@@ -34,14 +28,19 @@ def _pair(
     Returns the outputs as Values (numbers wrapped as leaves) and the targets as floats; sequences
     that already are so are returned as they are (read-only here). Never mutates the inputs.
     """
+    # Lists and tuples are tested first: the Sequence check costs as much as the rest of a loss.
+    if type(outputs) is not list and type(outputs) is not tuple and _is_output(outputs) and _is_target(targets):
+        outputs, targets = [outputs], [targets]  # one prediction, one target: how micrograd-style code calls it
     for what, seq in (("outputs", outputs), ("targets", targets)):
-        # Lists and tuples are tested first: the Sequence check costs as much as the rest of a loss.
         if (
             type(seq) is not list
             and type(seq) is not tuple
             and (isinstance(seq, Value | str | bytes) or not isinstance(seq, Sequence))
         ):
-            raise TypeError(f"{who} takes {what} as a list, not {type(seq).__name__}: {seq!r}")
+            raise TypeError(
+                f"{who} takes {what} as a list, not {type(seq).__name__}: {seq!r} "
+                "(or one output Value with one target number)"
+            )
     if len(outputs) != len(targets):
         raise ValueError(f"{who}: got {len(outputs)} outputs but {len(targets)} targets; they must match one to one")
     if not outputs:
@@ -56,6 +55,16 @@ def _pair(
         if type(y) is not float or not (0.0 <= y <= 1.0 if unit else math.isfinite(y)):
             return os, _checked_targets(targets, who, unit)
     return os, targets
+
+
+def _is_output(x: Any) -> TypeGuard[Value | float]:
+    """One output: a Value or a real number (a bool is left to as_float's own message)."""
+    return isinstance(x, Value) or _is_target(x)
+
+
+def _is_target(x: Any) -> TypeGuard[float]:
+    """One target: a real number (int, float, numpy scalar)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _checked_targets(targets: Sequence[Any], who: str, unit: bool) -> list[float]:
@@ -167,12 +176,3 @@ def batch_mean(loss: Loss, outputs: Sequence[Sequence[Any]], targets: Sequence[S
         return losses[0]
     return autograd.sum(losses) * (1.0 / len(losses))
 
-
-LOSSES: dict[str, Loss] = {
-    "tutorial": binary_cross_entropy,
-    "binary_cross_entropy": binary_cross_entropy,
-    "categorical": cross_entropy,
-    "cross_entropy": cross_entropy,
-    "mse": mse,
-}
-"""Losses on a model's outputs, by name (``tutorial`` is the tutorial's mean binary cross-entropy)."""

@@ -1,4 +1,4 @@
-"""Neural-network building blocks on top of the engine: Module, Neuron, Layer, MLP.
+"""Neural-network building blocks on top of the engine: Neuron, Layer, MLP (their base, Module: nn.parameters).
 
 Weight layout follows the tutorial: a layer's matrix ``W[i][j]`` connects input ``i`` to neuron ``j``
 (row vector times matrix), so ``layer.neurons[j].w[i]`` *is* ``W[i][j]``. A neuron's weighted input
@@ -8,7 +8,8 @@ Weight layout follows the tutorial: a layer's matrix ``W[i][j]`` connects input 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import autograd
 from autograd import Value, apply, ops
@@ -16,7 +17,9 @@ from autograd.value import as_float, number
 
 from . import functional as F
 from . import init as _init
-from .arguments import Matrix, as_inputs, check_init_shape, check_shapes
+from .arguments import as_inputs, check_init_shape, check_shapes
+from .init import WeightMatrix
+from .parameters import Module
 
 LabelStyle = Callable[[str, tuple[int, ...]], str]
 """``style(name, index) -> label`` for a layer's Values, e.g. ``("W_jk", (2, 1))``, ``("h1_in", (0,))``."""
@@ -38,52 +41,64 @@ def boundary_names(layer_index: int) -> tuple[str, str]:
     return f"L{layer_index}", f"L{layer_index + 1}"
 
 
-class Module:
-    """Anything holding parameters: ``parameters()`` lists them, ``zero_grad()`` resets their gradients."""
+def choose_activation(activation: str | None, nonlin: bool | None, default: str | None) -> tuple[str, bool]:
+    """``(activation name, micrograd's form?)`` from a name or micrograd's ``nonlin`` flag (not both).
 
-    def parameters(self) -> list[Value]:
-        """Every trainable Value, in a fixed order."""
-        return []
-
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        """``(label, parameter)`` pairs, in the order of :meth:`parameters`."""
-        return [(p.label, p) for p in self.parameters()]
-
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0.0 (before the next backward pass)."""
-        for p in self.parameters():
-            p.grad = 0.0
-
-    def state_dict(self) -> dict[str, float]:
-        """Each parameter's number by its attribute path, e.g. ``"layers.0.neurons.1.w.2"`` (see :mod:`nn.io`)."""
-        from . import io  # nn.io builds modules, so it is imported when used, not at import time
-
-        return io.state_dict(self)
-
-    def load_state_dict(self, state: Mapping[str, float]) -> None:
-        """Set every parameter from ``state`` (names as :meth:`state_dict` gives them), all or nothing."""
-        from . import io
-
-        io.load_state_dict(self, state)
+    With neither, ``default`` if given, else micrograd's own default: ReLU (``nonlin=True``).
+    """
+    if nonlin is not None:
+        if not isinstance(nonlin, bool):
+            raise TypeError(f"nonlin is micrograd's flag: True (ReLU) or False (linear), not {nonlin!r}")
+        if activation is not None:
+            raise TypeError(
+                f"give an activation name or micrograd's nonlin flag, not both (got {activation!r} and nonlin={nonlin})"
+            )
+        return ("relu" if nonlin else "linear"), True
+    if activation is not None:
+        return F.check_activation(activation), False
+    return (default, False) if default is not None else ("relu", True)
 
 
 class Neuron(Module):
     """One neuron: weights ``w`` (one Value per input), bias ``b``, and an element-wise activation.
 
-    ``neuron(x)`` builds ``activation(dot(w, x, b))``; the ``dot`` is a single graph node.
-    Softmax is not a per-neuron activation (it acts across a layer): use :class:`Layer` for it.
+    ``Neuron(weights, bias, activation=...)`` takes its weights; ``Neuron(n_in, nonlin=True)`` is
+    micrograd's: ``n_in`` weights drawn uniformly from [-1, 1] (Python's global ``random`` unless
+    ``seed`` is given), bias 0, ReLU unless ``nonlin=False``. ``neuron(x)`` builds
+    ``activation(dot(w, x, b))``, the ``dot`` one graph node. Softmax acts across a layer: use :class:`Layer`.
+
+    >>> import random
+    >>> random.seed(0); n = Neuron(2)
+    >>> random.seed(0); [round(w.data, 12) for w in n.w] == [round(random.uniform(-1, 1), 12) for _ in "ab"]
+    True
     """
 
     def __init__(
         self,
-        weights: Sequence[float],
+        weights: int | Sequence[float],
         bias: float = 0.0,
         *,
-        activation: str = "linear",
+        activation: str | None = None,
+        nonlin: bool | None = None,
+        seed: int | random.Random | None = None,
         weight_labels: Sequence[str] | None = None,
         bias_label: str = "b",
     ) -> None:
-        weights = list(weights)
+        if isinstance(weights, int) and not isinstance(weights, bool):
+            if weights < 1:
+                raise ValueError(f"Neuron(n_in) needs n_in >= 1 inputs, got {weights}")
+            activation, _ = choose_activation(activation, nonlin, None)
+            weights = [row[0] for row in _init.micrograd_uniform(weights, 1, _init.make_rng(seed))]
+        else:
+            if isinstance(weights, bool | str | bytes | Value) or not isinstance(weights, Iterable):
+                raise TypeError(
+                    "Neuron takes its number of inputs (micrograd's Neuron(2)) or a list of weights "
+                    f"(Neuron([0.5, -1.0])), not {type(weights).__name__}: {weights!r}"
+                )
+            if seed is not None:
+                raise TypeError("seed draws the weights of Neuron(n_in); Neuron(weights) takes its weights as given")
+            activation, _ = choose_activation(activation, nonlin, "linear")
+            weights = list(weights)
         if not weights:
             raise ValueError("a Neuron needs at least one weight (one per input)")
         labels = list(weight_labels) if weight_labels is not None else [f"w[{i}]" for i in range(len(weights))]
@@ -119,7 +134,9 @@ class Layer(Module):
 
     ``Layer(n_in, n_out, activation)`` initialises its weights from ``init`` (a scheme name, a number
     for constant init, or a callable ``(n_in, n_out, rng) -> W``) using ``seed`` (an int or a
-    ``random.Random``); :meth:`from_matrices` builds one from given ``W`` and ``b``.
+    ``random.Random``; None: Python's global one); :meth:`from_matrices` builds one from given ``W``
+    and ``b``. Without an activation name it is micrograd's ``Layer(n_in, n_out, nonlin=True)``: ReLU
+    (linear for ``nonlin=False``), micrograd's init, and a one-neuron layer returns its Value, not a list.
 
     Parameters are labelled with the tutorial's index names, e.g. ``W_jk[2][1]`` and ``b_k[1]``
     for ``names=("j", "k")``. With ``node_names=("h1_in", "h1_out")`` the forward pass also labels
@@ -131,8 +148,9 @@ class Layer(Module):
         self,
         n_in: int,
         n_out: int,
-        activation: str = "linear",
+        activation: str | None = None,
         *,
+        nonlin: bool | None = None,
         init: str | float | _init.Initializer = "auto",
         bias: float = 0.0,
         seed: int | random.Random | None = None,
@@ -140,13 +158,15 @@ class Layer(Module):
         node_names: tuple[str, str] | None = None,
         labels: LabelStyle = bracket_labels,
     ) -> None:
-        activation = F.check_activation(activation)
+        activation, micrograd = choose_activation(activation, nonlin, None)
         for what, n in (("n_in", n_in), ("n_out", n_out)):
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"Layer {what} must be a positive int, got {n!r}")
-        W = _init.resolve(init, activation)(n_in, n_out, _init.make_rng(seed))
+        scheme = "micrograd" if micrograd and isinstance(init, str) and init == "auto" else init
+        W = _init.resolve(scheme, activation)(n_in, n_out, _init.make_rng(seed))
         check_init_shape(W, n_in, n_out)
         self._build(W, [bias] * n_out, activation, names, node_names, labels)
+        self._unwrap = micrograd and n_out == 1  # micrograd's Layer returns out[0] when nout == 1
 
     @classmethod
     def from_matrices(
@@ -185,6 +205,7 @@ class Layer(Module):
         ):
             raise TypeError(f"node_names must be None or a pair like ('h1_in', 'h1_out'), got {node_names!r}")
         src, dst = names
+        self._unwrap = False
         self._activation = activation
         self._activate = F.function(activation)
         self.names = names
@@ -248,14 +269,15 @@ class Layer(Module):
                 o.label = label
         return outs
 
-    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return self.activate(self.pre_activations(x))
+    def __call__(self, x: Sequence[Value | float]) -> list[Value] | Value:
+        outs = self.activate(self.pre_activations(x))
+        return outs[0] if self._unwrap else outs
 
     def parameters(self) -> list[Value]:
         # Weights first, row by row as in W, then the biases: the order of the tutorial's matrices.
         return [n.w[i] for i in range(self.n_in) for n in self.neurons] + [n.b for n in self.neurons]
 
-    def weights(self) -> Matrix:
+    def weights(self) -> WeightMatrix:
         """The weight matrix ``W`` (``W[i][j]`` = ``neurons[j].w[i].data``)."""
         return [[n.w[i].data for n in self.neurons] for i in range(self.n_in)]
 
@@ -263,7 +285,7 @@ class Layer(Module):
         """The biases ``b[j]``."""
         return [n.b.data for n in self.neurons]
 
-    def weight_grads(self) -> Matrix:
+    def weight_grads(self) -> WeightMatrix:
         """``dE/dW[i][j]`` as a matrix shaped like :meth:`weights` (after a backward pass)."""
         return [[number(n.w[i].grad) for n in self.neurons] for i in range(self.n_in)]
 
@@ -291,26 +313,42 @@ class Layer(Module):
 class MLP(Module):
     """A stack of layers: ``MLP(n_in, sizes, activations)``, one activation name per layer.
 
+    ``MLP(n_in, sizes)`` without activations is micrograd's ``MLP(nin, nouts)``: ReLU hidden layers,
+    a linear last one, micrograd's init (uniform on [-1, 1] from Python's global ``random`` unless
+    ``seed`` is given), and one output returned as its Value rather than a list of one.
+
     >>> model = MLP(2, [4, 1], ["relu", "linear"], seed=0)
     >>> [round(v.data, 6) for v in model([1.0, -2.0])] == [round(v.data, 6) for v in model([1, -2])]
     True
+    >>> MLP(2, [16, 16, 1], seed=0)([1.0, -2.0]).op       # micrograd's form: one Value out
+    'dot'
     """
 
     def __init__(
         self,
         n_in: int,
         sizes: Sequence[int],
-        activations: Sequence[str],
+        activations: Sequence[str] | None = None,
         *,
         init: str | float | _init.Initializer = "auto",
         bias: float = 0.0,
         seed: int | random.Random | None = None,
     ) -> None:
+        if isinstance(sizes, int | str | bytes) or not isinstance(sizes, Iterable):
+            raise TypeError(
+                f"MLP takes its layer sizes as a list: MLP({n_in!r}, [16, 16, 1]) (micrograd's nouts), "
+                f"or a list of one for one layer; got {type(sizes).__name__}: {sizes!r}"
+            )
         if isinstance(activations, str):
             raise TypeError(f"activations takes one name per layer, e.g. [{activations!r}, ...]; got a single str")
-        sizes, activations = list(sizes), list(activations)
+        sizes = list(sizes)
         if not sizes:
             raise ValueError("an MLP needs at least one layer size")
+        micrograd = activations is None
+        if activations is None:  # micrograd's MLP: Layer(..., nonlin=i != len(nouts) - 1)
+            activations = ["relu"] * (len(sizes) - 1) + ["linear"]
+            init = "micrograd" if isinstance(init, str) and init == "auto" else init
+        activations = list(activations)
         if len(sizes) != len(activations):
             raise ValueError(f"got {len(sizes)} layer sizes but {len(activations)} activations; give one per layer")
         rng = _init.make_rng(seed)
@@ -320,6 +358,7 @@ class MLP(Module):
             for k, (a, b, act) in enumerate(zip(fan_in, sizes, activations))
         ]
         self.input_name = "x"
+        self._unwrap = micrograd and sizes[-1] == 1
 
     @classmethod
     def from_layers(cls, layers: Sequence[Layer], input_name: str = "x") -> MLP:
@@ -335,6 +374,7 @@ class MLP(Module):
         model = cls.__new__(cls)
         model.layers = layers
         model.input_name = input_name
+        model._unwrap = False
         return model
 
     @property
@@ -352,11 +392,13 @@ class MLP(Module):
             steps.append((zs, h))
         return steps
 
-    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+    # Any: a list of Values, or micrograd's form's one Value; typed callers of the named form index a list.
+    def __call__(self, x: Sequence[Value | float]) -> Any:
+        """The outputs as a list of Values (micrograd's form with one output: that Value)."""
         h: list[Value] = as_inputs(x, self.layers[0]._n_in, "MLP", self.input_name)
         for layer in self.layers:
-            h = layer(h)
-        return h
+            h = layer.activate(layer.pre_activations(h))
+        return h[0] if self._unwrap else h
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

@@ -1,11 +1,7 @@
-"""Optimisers: SGD (with optional momentum) and Adam. Each has ``step()`` and ``zero_grad()``.
+"""Optimisers: SGD (with optional momentum) and Adam, each with ``step()`` and ``zero_grad()``.
 
-An update changes ``p.data`` in place with float arithmetic, so it records no graph (no ``no_grad``
-needed); a gradient left as a Value by ``backward(create_graph=True)`` is used by its number.
-
-A step is all or nothing: every new number (parameters, momenta) is computed and checked first, and
-if any is not finite (an overflow, a NaN set by hand) the step raises naming the parameter and
-changes nothing.
+A step updates ``p.data`` with float arithmetic (no graph), all or nothing: a non-finite new number
+raises naming the parameter and changes nothing.
 """
 
 from __future__ import annotations

@@ -70,13 +70,15 @@ def from_torch(module: Any) -> MLP:
 
     Accepted: ``Linear`` (with or without bias; no bias becomes biases of 0.0), each optionally
     followed by one of ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softmax(dim=-1)`` (or dim 1 / None);
-    ``Identity`` anywhere. A bare ``Linear`` is a one-layer model. Weights of any float dtype are
-    read as float64 (float32 values are exactly representable). Anything else: a ValueError or
-    TypeError naming the first module that cannot be converted.
+    ``Identity`` anywhere. A bare ``Linear`` is a one-layer model. Weights of any real float dtype
+    are read as float64 (float32 values are exactly representable). Anything else: a ValueError or
+    TypeError naming the first module that cannot be converted; a ValueError naming the Linear for
+    weights that hold no real numbers: a complex dtype (its imaginary part would be lost), the
+    ``meta`` device, or a lazy module's uninitialised parameters. Nothing changes the torch module.
     """
     torch = _torch()
     if isinstance(module, torch.nn.Linear):
-        items = [module]
+        items: list[Any] = [module]
     elif isinstance(module, torch.nn.Sequential):
         items = list(module)
     else:
@@ -91,6 +93,7 @@ def from_torch(module: Any) -> MLP:
         if isinstance(item, torch.nn.Identity):
             continue
         if isinstance(item, torch.nn.Linear):
+            _require_real_numbers(torch, item, where)
             specs.append((item, "linear"))
             continue
         if name not in _FROM_TORCH or type(item) is not getattr(torch.nn, name):
@@ -114,3 +117,19 @@ def from_torch(module: Any) -> MLP:
             )
         layers.append(Layer.from_matrices(W, bias, activation, names=boundary_names(k)))
     return MLP.from_layers(layers)
+
+
+def _require_real_numbers(torch: Any, linear: Any, where: str) -> None:
+    """Refuse a Linear whose parameters are not real numbers held in memory, before any is read."""
+    for name, p in (("weight", linear.weight), ("bias", linear.bias)):
+        if p is None:
+            continue
+        if isinstance(p, torch.nn.parameter.UninitializedParameter):
+            raise ValueError(f"nn.from_torch: {where} has an uninitialised {name} (a lazy module): run it on an "
+                             "input once, or give it its sizes, before converting")
+        if p.is_meta:
+            raise ValueError(f"nn.from_torch: {where} has its {name} on the 'meta' device, which holds no numbers: "
+                             "load or initialise the weights (module.to_empty(device='cpu') and then set them) first")
+        if not p.dtype.is_floating_point:
+            raise ValueError(f"nn.from_torch: {where} has a {name} of dtype {p.dtype}; chainrule's numbers are real "
+                             "floats (a complex weight would lose its imaginary part)")

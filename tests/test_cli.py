@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from conftest import in_ci
 
 from nn.lesson import cli
 
@@ -62,20 +63,81 @@ def test_exercise_writes_a_worksheet_and_check_grades_its_template(tmp_path, cap
     assert "no answers filled in yet" in said.out + said.err
 
 
-def test_bench_runs_the_benchmarks_of_a_source_checkout(monkeypatch, capsys):
+def test_bench_runs_the_benchmarks_when_python_can_import_them(monkeypatch, capsys, tmp_path):
     seen = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd: seen.append((cmd, cwd)) or 0)
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: seen.append(cmd) or 0)
+    monkeypatch.chdir(ROOT)  # a clone: `python -m benchmarks` works here
+    assert cli.find_benchmarks() is not None
     assert cli.main(["bench", "--quick"]) == 0
-    assert seen == [([sys.executable, "-m", "benchmarks", "--quick"], ROOT)]
-    monkeypatch.setattr(cli, "benchmarks_folder", lambda: None)
-    assert cli.main(["bench"]) == 1
-    assert "in a clone of the chainrule repository run `make bench`" in capsys.readouterr().err
+    assert seen == [[sys.executable, "-m", "benchmarks", "--quick"]]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli.sys, "path", [p for p in sys.path if Path(p or ".").resolve() != ROOT])
+    assert cli.find_benchmarks() is None  # found by importing, not by a path relative to the source
+    assert cli.main(["bench"]) == 2 and len(seen) == 1
+    err = capsys.readouterr().err
+    assert "in a clone of the chainrule repository run `make bench`" in err and err.count("\n") == 1
+
+
+def test_every_help_states_the_exit_codes(capsys):
+    for argv in (["--help"], ["demo", "--help"], ["exercise", "--help"], ["check", "--help"]):
+        assert cli.main(argv) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "0 all right, 1 an answer is wrong (check), 2 a usage or file problem" in out, argv
+
+
+@pytest.mark.parametrize("argv", [["demo", "--lr", "inf"], ["demo", "--lr", "-inf"], ["demo", "--lr", "nan"],
+                                  ["demo", "--lr", "1e999"], ["demo", "--steps", "1e3"], ["demo", "--seed", "x"],
+                                  ["exercise", "--seed", "1.5"], ["check"], ["check", "a", "b"],
+                                  ["demo", "--out", "a-file", "--only", "6"]])
+def test_usage_errors_exit_2_with_one_message_and_no_traceback(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("mine")
+    assert cli.main(argv) == 2
+    said = capsys.readouterr()
+    assert "error:" in said.err and "Traceback" not in said.err and said.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"] and (tmp_path / "a-file").read_text() == "mine"
+
+
+def test_a_learning_rate_that_makes_training_overflow_is_a_usage_error(capsys):
+    argv = ["demo", "--only", "5", "--steps", "50", "--lr", "1e300", "--optimizer", "adam", "--init", "random"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule demo: training stopped: ") and "a smaller --lr" in err
+    assert err.count("\n") == 1
+
+
+def test_demo_into_a_folder_it_cannot_make_exits_2_after_printing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("mine")
+    assert cli.main(["demo", "--only", "1,6", "--out", "a-file/pictures"]) == 2
+    said = capsys.readouterr()
+    assert "== 1. Forward pass" in said.out and "Traceback" not in said.err
+    assert said.err.startswith("chainrule demo: cannot write the pictures into --out 'a-file/pictures'")
+
+
+@pytest.mark.parametrize(("argv", "status"), [(["demo", "--only", "1,2,5", "--steps", "3"], 0),
+                                              (["check", "{right}"], 0), (["check", "{wrong}"], 1),
+                                              (["exercise", "--out", "ex"], 0), (["--help"], 0)])
+def test_a_reader_that_stops_early_gets_no_traceback_and_the_real_exit_status(argv, status, tmp_path):
+    """`chainrule demo | head`: the reader has closed the pipe; the command ends quietly with its own status."""
+    from nn.lesson import tutorial
+
+    printed = tutorial.claims()["data"]["h1_in1"]
+    for name, value in (("right", printed), ("wrong", "-" + printed)):
+        (tmp_path / f"{name}.toml").write_text(f'[network]\nseed = "tutorial"\n[data]\nh1_in1 = "{value}"\n')
+    argv = [a.format(right=tmp_path / "right.toml", wrong=tmp_path / "wrong.toml") for a in argv]
+    proc = subprocess.Popen([sys.executable, "-m", "nn.lesson.cli", *argv], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command has printed a line (it is still importing)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == status and err == ""
 
 
 def test_the_console_script_works_from_outside_the_repo(tmp_path):
     script = Path(sys.executable).parent / "chainrule"
     if not script.exists():
-        assert not os.environ.get("CI"), f"CI installs the project, so {script} must exist"
+        assert not in_ci(), f"CI installs the project, so {script} must exist"
         pytest.skip(f"the console script is not installed beside {sys.executable} (pip install -e . makes it)")
     res = subprocess.run([str(script), "demo", "--only", "6"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)
@@ -92,7 +154,7 @@ def test_a_regular_install_needs_nothing_from_the_source_tree(tmp_path):
     except metadata.PackageNotFoundError:
         backend = "0"
     if int(backend.split(".")[0]) < 77:
-        assert not os.environ.get("CI"), "the test extra installs setuptools>=77"
+        assert not in_ci(), "the test extra installs setuptools>=77"
         pytest.skip(f"building chainrule needs setuptools>=77 in this environment, found {backend}")
     src = tmp_path / "src"
     for name in ("autograd", "nn"):

@@ -14,15 +14,16 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autograd
 import nn.lesson
 from autograd import Value
-from autograd.diagnose import CAUSES, diagnose
+from autograd.diagnose import CAUSES, diagnose, search
 
 # --- the hand derivation ----------------------------------------------------------------------------
 
@@ -252,8 +253,7 @@ nets = st.builds(lambda seed: random_net(random.Random(seed)), st.integers(0, 10
 @settings(max_examples=4, deadline=None)
 @given(net=nets, seed=st.integers(0, 1000))
 def test_an_injected_mistake_is_named_first(kind, net, seed):
-    if not applicable(net, kind):
-        return
+    assume(applicable(net, kind))
     # With ties: in a 2-class softmax some mistakes give the very same numbers (the diagonal-only
     # Jacobian is then exactly a factor 1/2), and diagnose names both; docs/diagnose.md gives the rates.
     changed, hits, misses = named_first(net, kind, seed, tied=True)
@@ -384,19 +384,126 @@ def test_bad_input_is_refused_by_name():
     assert claims == {"x": "3"} and x.grad == 0.0 and y.grad == 0.0  # nothing passed in is changed
 
 
+@pytest.mark.parametrize("claim", ["-4.0", -4, -4.0, Decimal("-4.0"), Fraction(-4, 1), "numpy.float64",
+                                   "numpy.float32", "numpy.int64"])
+def test_every_kind_of_number_is_read_as_the_number_it_is(claim):
+    import numpy
+
+    if isinstance(claim, str) and claim.startswith("numpy."):
+        claim = getattr(numpy, claim.split(".")[1])(-4)
+    x = Value(2.0, "x")
+    y = x * x  # dy/dx = 4, so -4 is the sign lost
+    entry = diagnose(y, grads={"x": claim})["dout/dx"]
+    assert entry.verdict == "wrong" and entry.causes == ("sign",) and float(entry.claimed) == -4.0
+
+
+def test_numpy_and_fraction_claims_keep_their_own_digits():
+    import numpy
+
+    x = Value(0.1, "x")
+    y = x * 1.0
+    # float32(0.1) is written 0.1 by numpy; as a float64 it is 0.10000000149..., which would be "wrong"
+    assert diagnose(y, data={"x": numpy.float32(0.1)})["x"].verdict == "agrees"
+    assert diagnose(y, grads={"x": Fraction(1, 1)})["dout/dx"].verdict == "agrees"
+
+
+@pytest.mark.parametrize("claim", ["1e400", "9" * 400, 10**400, -(10**400), Decimal("1e400"), Fraction(10**400, 3),
+                                   "nan", "-inf", "Infinity", float("inf"), float("nan"), Decimal("NaN")])
+def test_numbers_a_float_cannot_hold_are_refused_naming_the_entry(claim):
+    x = Value(3.0, "x")
+    y = x * x
+    y.label = "y"
+    with pytest.raises(ValueError, match=r"the claimed value for dy/dx must be a finite number"):
+        diagnose(y, grads={"x": claim})
+    with pytest.raises(ValueError, match=r"the claimed value for x must be a finite number"):
+        diagnose(y, data={"x": claim})
+
+
+@pytest.mark.parametrize("claims", [[("x", "6")], {("x", "6")}, "x=6", 6.0, [["x", "6"]]])
+def test_claims_come_in_a_mapping_only(claims):
+    x = Value(3.0, "x")
+    y = x * x
+    for argument in ("grads", "data", "updates"):
+        with pytest.raises(TypeError, match=rf"diagnose's {argument} must be a mapping"):
+            diagnose(y, lr=0.1, **{argument: claims})
+
+
+def test_a_graph_whose_exact_gradient_overflows_is_refused_as_backward_refuses_it():
+    x = Value(1e-300, "x")
+    h = x * 1e300
+    h.label = "h"
+    y = h * 1e300  # y = 1e300 is finite; dy/dx = 1e600 is not
+    y.label = "y"
+    refusal = r"the gradient reaching Value\(data=1e-300, .*label='x'\) overflowed to inf"
+    with pytest.raises(ValueError, match=refusal):
+        y.backward()
+    with pytest.raises(ValueError, match=refusal):
+        diagnose(y, grads={"x": "1"})
+    assert x.grad == 0.0 and h.grad == 0.0 and y.grad == 0.0
+
+
+def test_in_a_deep_graph_the_estimate_still_finds_a_lost_sign_in_terms_and_updates():
+    """200 layers: more sites than are run whole, so the first-order ranking picks which are."""
+    w = Value(0.5, "w")
+    h = w
+    for k in range(200):
+        h = h * 1.0001 if k % 2 else h.tanh()
+        if k == 120:
+            h.label, before = "h", h.inputs[0]
+            before.label = "g"
+    y = h * 1.0
+    y.label = "y"
+    # independent of the engine: d tanh(u)/du = 1 - tanh(u)**2 and d(u * c)/du = c, multiplied along the chain
+    x, dy_dw, dy_dh = 0.5, 1.0, 1.0
+    locals_ = []
+    for k in range(200):
+        d = 1.0001 if k % 2 else 1.0 - math.tanh(x) ** 2
+        x = x * 1.0001 if k % 2 else math.tanh(x)
+        locals_.append(d)
+    for d in locals_:
+        dy_dw *= d
+    for d in locals_[121:]:
+        dy_dh *= d
+    dh_dg = locals_[120]
+    report = diagnose(y, terms={("h", "g"): f"{-dy_dh * dh_dg:.6g}"}, updates={"w": f"{0.5 + 0.1 * dy_dw:.8f}"},
+                      lr=0.1)
+    assert report["dy/dh*dh/dg"].causes[0] == "sign"
+    assert report["w'"].causes[0] == "sign"
+    assert report.sweeps <= 2 * search.SINGLES + 2 * search.BEAM**2
+
+
+def test_an_update_whose_exact_value_overflows_is_refused_not_graded():
+    x = Value(2.0, "x")
+    y = x * x  # dy/dx = 4; with lr = 1e308 the exact update 2 - 4e308 is -inf
+    with pytest.raises(ValueError, match=r"the exact value of x' overflows a float \(-inf\)"):
+        diagnose(y, updates={"x": "1.6"}, lr=1e308)
+    assert diagnose(y, updates={"x": "1.6"}, lr=0.1)["x'"].verdict == "agrees"  # 2 - 0.1 * 4
+
+
+def test_the_search_runs_a_bounded_number_of_sweeps_however_deep_the_graph():
+    """The cost of a claim is linear in the graph: each sweep is, and their number does not grow with depth."""
+    sweeps = []
+    for layers in (30, 120):  # 60 and 240 operations: more sign sites than are run whole, in both
+        x = y = Value(0.5, "x")
+        for _ in range(layers):
+            y = (y * 1.0001).tanh()
+        y.label = "y"
+        exact = autograd.grad(y, [x])[0]
+        report = diagnose(y, grads={"x": f"{-exact:.4f}"})
+        assert report["dy/dx"].causes == ("sign",)
+        sweeps.append(report.sweeps)
+    assert sweeps[1] <= sweeps[0] <= 2 * search.SINGLES + 2 * search.BEAM**2
+
+
 # --- the tutorial: every finding the demo prints, found from its printed numbers alone --------------------
 
 
 @pytest.fixture(scope="module")
 def tutorial_report():
     model = nn.lesson.tutorial.network()
-    E = nn.binary_cross_entropy(model([Value(v, f"i{k + 1}") for k, v in enumerate(nn.lesson.tutorial.INPUT)]),
-                                nn.lesson.tutorial.TARGET)
+    E = nn.binary_cross_entropy(model(nn.lesson.tutorial.inputs()), nn.lesson.tutorial.TARGET)
     E.label = "E"
-    started = time.perf_counter()
-    report = diagnose(E, **nn.lesson.tutorial.claims(), lr=nn.lesson.tutorial.LEARNING_RATE)
-    report.seconds = time.perf_counter() - started
-    return report
+    return diagnose(E, **nn.lesson.tutorial.claims(), lr=nn.lesson.tutorial.LEARNING_RATE)
 
 
 def test_tutorial_sign_error_and_dropped_1_over_n_in_dE_dO_out(tutorial_report):
@@ -440,7 +547,8 @@ def test_tutorial_slip_and_rounded_values_carried_forward(tutorial_report):
     assert r["dE/dW_j1k1"].details["upstream"] == "from dE/dh2_out1"
     slips = {e.name for e in r if e.kind == "update" and "slip" in e.causes}
     assert slips == {"W_k2l1'", "W_k3l1'", "W_k2l3'", "W_k3l3'", "W_j3k3'"}
-    assert r.seconds < 20  # measured 0.4 s quiet, up to 1.8 s under load; docs/diagnose.md
+    # the work, not the clock (timings are in docs/diagnose.md): 59 sets of mutations in 3 contexts
+    assert r.sweeps == 177
 
 
 # --- measuring (not run by pytest): python tests/test_diagnose.py [networks per kind] -------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -323,7 +322,7 @@ def test_drawing_only_reads() -> None:
 def test_same_graph_same_picture() -> None:
     first, second = every_op_graph(), every_op_graph()
     assert draw_graph(first).source == draw_graph(second).source
-    assert draw_flow(first).source == draw_flow(first).source
+    assert draw_flow(first).source == draw_flow(second).source
 
 
 def test_no_recursion_on_a_deep_graph() -> None:
@@ -456,16 +455,13 @@ def test_flow_scale_is_monotone(magnitudes: list[float]) -> None:
 def test_ten_thousand_nodes_with_a_cap() -> None:
     root = chain_of_values(10_001)
     assert len(topological_order(root)) == 10_001
-    start = time.perf_counter()
     picture = draw_graph(root, max_nodes=150)
     drawn = rendered(picture)
-    elapsed = time.perf_counter() - start
     values = [t for t, lines in drawn.nodes.items() if any(s.startswith("data ") for s in lines)]
     assert len(values) == 150
     note = " ".join(drawn.notes)
     assert "drawing 150 of 10001 values" in note
     assert "9851 values" in note
-    assert elapsed < 30.0  # a sanity bound only; the node count above is the real check
     # The root and its nearest inputs are the ones kept.
     node = drawn.by_first_line()
     assert "c4999" in node and "c4930" in node and "c10" not in node

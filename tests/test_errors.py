@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from conftest import need
 
 import autograd
 from autograd import Value, no_grad
@@ -74,7 +75,7 @@ def test_a_value_as_data_and_a_bad_label() -> None:
 
 
 def test_numpy_scalars_are_accepted_and_numpy_bools_rejected() -> None:
-    np = pytest.importorskip("numpy")
+    np = need("numpy", "the test extra brings it, through matplotlib")
     assert Value(np.float64(0.25)).data == 0.25 and Value(np.int32(-4)).data == -4.0
     assert (Value(1.0) * np.float32(2.0)).data == 2.0
     with raises(TypeError, "bool"):

@@ -6,6 +6,7 @@ softmax Jacobian, written from the calculus), never from the engine.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -130,15 +131,91 @@ def test_unanswered_template_and_partial_answers(tmp_path, capsys):
         ("[network]\nseed = 1\n[data]\nh1_in1 = \"one\"\n", "not a number"),
         ("[network]\nseed = 1\n[extra]\n", "unknown table(s) extra"),
         ("[network]\nseed = 1\nlearning_rate = 0.1\n", "learning_rate is 0.1"),
+        ("[network]\nseed = 1\n[data]\nh1_in1 = 1e999\n", "h1_in1 must be a finite number"),
+        ("[network]\nseed = 1\n[data]\nh1_in1 = nan\n", "h1_in1 must be a finite number"),
+        ('[network]\nseed = 1\n[grads]\nW_i1j1 = "' + "9" * 400 + '"\n', "dE/dW_i1j1 must be a finite number"),
+        (b"[network]\nseed = 1\n[data]\nh1_in1 = \"1.35\xe9\"\n", "not UTF-8 text (byte 40)"),
+        ("[network]\nseed = 1\n[data]\nh1_in1 = " + "[" * 5000 + "]" * 5000 + "\n", "tables more than 10 deep"),
+        ("[network]\nseed = 1\n[data]\nh1_in1 = {a = {b = {c = 1}}}\n", "must be a number"),
+        ("[network]\nseed = 1\n[data.h1_in1]\nx = 1\n", "must be a number"),
+        ("[network]\nseed = 1\nlearning_rate = nan\n", "learning_rate is nan"),
+        ('[network]\nseed = 1\n[data]\n"\\u001b[2Jx\\nnew line" = 1\n', r"has no quantity '\x1b[2Jx\nnew line'"),
+        ('[network]\nseed = 1\n["\\u001b]0;title\\u0007"]\n', r"unknown table(s) '\x1b]0;title\x07'"),
     ],
 )
 def test_a_bad_file_exits_2_with_a_clear_message(tmp_path, capsys, content, message):
     path = tmp_path / "answers.toml"
-    if content is not None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
         path.write_text(content)
     assert check_main([str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("chainrule check: ") and message in err
+    assert err.startswith("chainrule check: ") and message in err and "Traceback" not in err
+    assert err.count("\n") == 1  # one line
+
+
+def test_an_endless_or_huge_answers_file_is_refused_unread(tmp_path, capsys):
+    assert check_main(["/dev/zero"]) == 2
+    assert "/dev/zero is larger than 1000000 bytes" in capsys.readouterr().err
+    path = tmp_path / "answers.toml"
+    path.write_text(exercise.template(Exercise.make()) + "#" * exercise.MAX_BYTES)
+    assert check_main([str(path)]) == 2
+    assert "larger than" in capsys.readouterr().err
+
+
+def test_many_unknown_names_are_summed_up_in_one_short_line(tmp_path, capsys):
+    path = tmp_path / "answers.toml"
+    path.write_text("[network]\nseed = 1\n[data]\n" + "".join(f"q{k} = 1\n" for k in range(10_000)))
+    assert check_main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "has no quantity q0, q1, q10, q100, q1000 and 9995 more" in err and len(err) < 300
+
+
+def test_brackets_inside_strings_and_comments_are_not_nesting(tmp_path, capsys):
+    main(["--out", str(tmp_path)])
+    text = (tmp_path / "answers.toml").read_text()
+    text = text.replace('h1_in1 = ""', 'h1_in1 = "1.35"  # [[[[[[[[[[[[[[[[ worked out ]]]]]]]]]]]]]]]]', 1)
+    (tmp_path / "answers.toml").write_text("# " + "{" * 20 + "\n" + text)
+    assert check_main([str(tmp_path / "answers.toml")]) == 0
+
+
+def test_a_filled_answers_file_is_never_overwritten_without_force(tmp_path, capsys):
+    assert main(["--out", str(tmp_path)]) == 0
+    assert main(["--out", str(tmp_path)]) == 0  # the same blank template again: nothing is lost
+    answers = tmp_path / "answers.toml"
+    filled = answers.read_text().replace('h1_in1 = ""', 'h1_in1 = "1.35"')
+    answers.write_text(filled)
+    worksheet = (tmp_path / "worksheet.md").read_bytes()
+    capsys.readouterr()
+    for argv in (["--out", str(tmp_path)], ["--seed", "5", "--out", str(tmp_path)]):
+        assert main(argv) == 2
+        assert "already holds other answers" in capsys.readouterr().err
+        assert answers.read_text() == filled and (tmp_path / "worksheet.md").read_bytes() == worksheet
+    assert main(["--seed", "5", "--out", str(tmp_path), "--force"]) == 0
+    assert 'h1_in1 = ""' in answers.read_text() and "seed = 5" in answers.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.toml", "worksheet.md"]
+
+
+def test_out_must_be_a_folder_that_can_be_written(tmp_path, capsys):
+    file = tmp_path / "taken"
+    file.write_text("mine")
+    assert main(["--out", str(file)]) == 2
+    assert "is a file" in capsys.readouterr().err and file.read_text() == "mine"
+    assert main(["--out", str(file / "sub")]) == 2  # a folder under a file: cannot be made, even by root
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule exercise: cannot write into --out") and "Not a directory" in err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root writes anywhere: then only the case above applies
+            assert main(["--out", str(locked / "ex")]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith("chainrule exercise: cannot write into --out") and "Traceback" not in err
+            assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
 
 
 def test_the_module_runs_as_a_program(tmp_path):

@@ -120,7 +120,9 @@ def test_comparisons_float_bool_read_the_data() -> None:
     a, b = Value(1.0), Value(3.0)
     assert (a < b, a <= 1.0, b > 2, b >= b, 0.5 < a) == (True,) * 5  # noqa: SIM300  # reflected
     assert max([a, b]) is b and sorted([b, a]) == [a, b]
-    assert float(b) == 3.0 and bool(Value(0.0)) is False and bool(a) is True
+    assert b.item() == 3.0 and bool(Value(0.0)) is False and bool(a) is True
+    with pytest.raises(TypeError, match=r"v\.exp\(\).*v\.data / v\.item\(\)"):
+        float(b)
     assert a != Value(1.0) and len({a, Value(1.0)}) == 2  # == and hash stay by identity
     with pytest.raises(TypeError, match="compared"):
         _ = a < "2"  # type: ignore[operator]

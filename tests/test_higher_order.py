@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import Dag, LeftDomain, dags
+from strategies import Dag, LeftDomain, dags, fd_derivative
 
 import autograd
 import nn.lesson
@@ -300,6 +300,67 @@ def test_hessian_vector_product_equals_hessian_times_vector(xs: list[float], v: 
     for i in range(3):
         want = math.fsum(H[i][j] * v[j] for j in range(3))
         assert abs(Hv[i] - want) <= 1e-12 * (1 + sum(abs(H[i][j] * v[j]) for j in range(3)))
+
+
+def _f_by_hand(x: Sequence[float]) -> float:
+    a, b, c = x
+    return math.tanh(a * b) * c + a * a / (1.0 + math.exp(c - b))
+
+
+def _gradient_by_hand(x: Sequence[float]) -> list[float]:
+    """The gradient of :func:`_f_by_hand`, differentiated on paper: no engine code involved."""
+    a, b, c = x
+    t = math.tanh(a * b)
+    s = 1.0 / (1.0 + math.exp(c - b))  # sigmoid(b - c)
+    dt = 1.0 - t * t
+    return [dt * b * c + 2 * a * s, dt * a * c + a * a * s * (1 - s), t - a * a * s * (1 - s)]
+
+
+@given(st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3), st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3))
+def test_hessian_vector_product_matches_differences_of_a_gradient_by_hand(xs: list[float], v: list[float]) -> None:
+    """H v is the directional derivative of the gradient along v: a Richardson-extrapolated central
+    difference of a gradient written in plain math (independent of the engine)."""
+
+    def f(a: Value, b: Value, c: Value) -> Value:
+        return (a * b).tanh() * c + (b - c).sigmoid() * a * a
+
+    assert close(f(*map(Value, xs)).data, _f_by_hand(xs), rtol=1e-14, atol=1e-14)  # the same function
+
+    def along(t: float) -> list[float]:
+        return _gradient_by_hand([x + t * d for x, d in zip(xs, v)])
+
+    h = 1e-3
+    wide = [(p - m) / (2 * h) for p, m in zip(along(h), along(-h))]
+    narrow = [(p - m) / h for p, m in zip(along(h / 2), along(-h / 2))]
+    numeric = [(4 * n - w) / 3 for n, w in zip(narrow, wide)]
+    Hv = autograd.hessian_vector_product(f, xs, v)
+    for got, want in zip(Hv, numeric):
+        assert abs(got - want) <= 1e-8 * (1 + sum(abs(d) for d in v)), (Hv, numeric)
+
+
+@given(dags(max_leaves=3, max_steps=6), st.lists(st.floats(-1.0, 1.0), min_size=3, max_size=3))
+def test_random_expression_hessian_vector_products_match_second_differences_of_values(
+    dag: Dag, direction: list[float]
+) -> None:
+    """On random expressions, H v against differences of the float reference's *values* only (plain math,
+    no engine derivative): d/dt of the central-difference gradient at x + t v."""
+    xs = list(dag.leaves)
+    v = direction[: len(xs)]
+
+    def gradient_at(t: float) -> list[float]:
+        y = [x + t * d for x, d in zip(xs, v)]
+        return [fd_derivative(dag.output_at, y, i) for i in range(len(xs))]
+
+    h = 1e-3
+    try:
+        wide = [(p - m) / (2 * h) for p, m in zip(gradient_at(h), gradient_at(-h))]
+        narrow = [(p - m) / h for p, m in zip(gradient_at(h / 2), gradient_at(-h / 2))]
+    except LeftDomain:
+        assume(False)
+    Hv = autograd.hessian_vector_product(lambda *vs: dag.build(list(vs))[-1], xs, v)
+    scale = max(1.0, *(abs(x) for x in Hv))
+    for got, w, n in zip(Hv, wide, narrow):
+        assert abs(got - (4 * n - w) / 3) <= 1e-5 * scale, (Hv, wide, narrow)
 
 
 def test_hessian_does_not_touch_values_or_grads() -> None:

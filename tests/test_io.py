@@ -295,6 +295,11 @@ def first_state_key(doc):
     return next(iter(doc["state"]))
 
 
+def first_weight_as(number: bytes) -> bytes:
+    """A good file with its first weight written as ``number`` (JSON text)."""
+    return edit(lambda d: d["state"].update({first_state_key(d): 7})).replace(b": 7", b": " + number, 1)
+
+
 BAD_FILES = {
     "empty": (b"", "not valid JSON"),
     "garbage": (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
@@ -325,6 +330,8 @@ BAD_FILES = {
     "overflow": (edit(lambda d: d["state"].update({first_state_key(d): 1.0})).replace(b"1.0", b"1e999", 1),
                  "must be finite"),
     "duplicate key": (b'{"format": "chainrule-model", "format": "chainrule-model"}', "appears twice"),
+    "huge int": (first_weight_as(b"9" * 5000), "an integer of 5000 digits"),
+    "int past a float": (first_weight_as(b"2" + b"0" * 308), "too large for a float"),  # 2e308: past the largest
 }
 
 
@@ -359,3 +366,141 @@ def test_integers_in_a_hand_written_file_are_accepted_as_floats(tmp_path):
     model = nn.load(path)
     assert all(type(p.data) is float and p.data == 1.0 for p in model.parameters())
     assert math.isclose(model([1.0, 1.0])[0].data, 1.0 + 2 * 3.0)  # relu(1+1+1)=3, then 3+3+1
+
+
+# --- files from someone else: limits checked before anything is allocated ---------------------------
+
+
+def test_a_tiny_file_declaring_a_huge_layer_is_refused_before_allocating(tmp_path):
+    """189 bytes asking for 10**10 parameters: refused from the sizes, not by running out of memory."""
+    import tracemalloc
+
+    path = tmp_path / "huge.json"
+    arch = {"type": "Layer", "n_in": 100_000, "n_out": 100_000, "activation": "linear", "names": ["x", "h"]}
+    path.write_text(json.dumps({"format": "chainrule-model", "version": 1, "architecture": arch, "state": {}}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"declares 10000100000 parameters but the state holds 0") as info:
+            nn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value)
+    assert peak < 1_000_000  # bytes: nothing the size of the layer was made
+
+
+def test_the_parameter_limit_is_documented_checked_and_overridable(tmp_path):
+    path = tmp_path / "m.json"
+    model = nn.MLP(3, [4, 2], ["tanh", "linear"], seed=0)  # (3+1)*4 + (4+1)*2 = 26 parameters
+    nn.save(model, path)
+    with pytest.raises(ValueError, match=r"declares 26 parameters, more than the limit of 25") as info:
+        nn.load(path, max_parameters=25)
+    assert str(path) in str(info.value) and "max_parameters" in str(info.value)
+    assert snapshot(nn.load(path, max_parameters=26)) == snapshot(model)
+    assert nnio.MAX_PARAMETERS >= 1_000_000 and "MAX_PARAMETERS" in nn.load.__doc__
+    for bad in (0, -1, True, 2.5, "10"):
+        with pytest.raises(ValueError, match="max_parameters must be a positive int"):
+            nn.load(path, max_parameters=bad)
+
+
+@pytest.mark.parametrize("depth", [nnio.MAX_DEPTH + 1, 100_000])
+def test_deep_nesting_is_refused_before_parsing(tmp_path, depth):
+    path = tmp_path / "deep.json"
+    path.write_text('{"format": "chainrule-model", "version": 1, "x": ' + "[" * depth + "]" * depth + "}")
+    with pytest.raises(ValueError, match=r"JSON nested more than 10 deep; a model file nests 7 deep") as info:
+        nn.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path):
+    path = tmp_path / "m.json"
+    model = nn.Neuron([0.5, -0.25], weight_labels=["[[[[[[[[[[[[", "{{{{{{{{{{{\\\"{{{"], bias_label="]]]")
+    nn.save(model, path)
+    assert [p.label for p in nn.load(path).parameters()] == ["[[[[[[[[[[[[", "{{{{{{{{{{{\\\"{{{", "]]]"]
+
+
+def test_a_lone_surrogate_in_a_label_is_refused(tmp_path):
+    doc = good_document()
+    doc["architecture"]["layers"][0]["labels"]["biases"][0] = "\ud800"
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc))  # ensure_ascii: written as the escape \ud800
+    with pytest.raises(ValueError, match="not valid Unicode") as info:
+        nn.load(path)
+    assert str(path) in str(info.value)
+    doc["architecture"]["layers"][0]["labels"]["biases"][0] = "\U0001F600"  # a pair is a real character
+    path.write_text(json.dumps(doc))
+    assert nn.load(path).layers[0].neurons[0].b.label == "\U0001F600"
+
+
+# --- save keeps what the user set up ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_re_saving_keeps_the_existing_files_permission_bits(tmp_path, mode):
+    path = tmp_path / "model.json"
+    nn.save(nn.Layer(2, 1), path)
+    os.chmod(path, mode)
+    nn.save(nn.MLP(2, [1], ["tanh"], seed=3), path)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert snapshot(nn.load(path)) == snapshot(nn.MLP(2, [1], ["tanh"], seed=3)) and leftovers(tmp_path) == []
+
+
+def test_saving_through_a_symbolic_link_updates_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "real.json"
+    nn.save(nn.Layer(2, 1), target)
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    model = nn.MLP(2, [1], ["tanh"], seed=4)
+    nn.save(model, link)
+    assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert snapshot(nn.load(target)) == snapshot(model)
+
+
+def test_save_errors_name_the_users_path_not_the_temporary_file(tmp_path):
+    model = nn.Layer(2, 1)
+    missing = tmp_path / "no such folder" / "m.json"
+    with pytest.raises(FileNotFoundError) as info:
+        nn.save(model, missing)
+    assert str(missing) in str(info.value) and ".tmp" not in str(info.value)
+    with pytest.raises(IsADirectoryError) as info:
+        nn.save(model, tmp_path)
+    assert str(tmp_path) in str(info.value) and ".tmp" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endless_or_oversized_file_is_refused_without_reading_it_all(tmp_path):
+    limit = r"larger than 1051136 bytes, the most a model of at most 10 parameters"  # 256 * 10 + 2**20
+    with pytest.raises(ValueError, match=limit) as info:
+        nn.load("/dev/zero", max_parameters=10)  # endless: read no further than the limit
+    assert str(info.value).startswith("/dev/zero: not a loadable chainrule model")
+    path = tmp_path / "padded.json"
+    model = nn.MLP(2, [3, 1], ["tanh", "linear"], seed=0)
+    nn.save(model, path)
+    path.write_text(path.read_text() + " " * (nnio.BYTES_PER_PARAMETER * 13 + 2**20))  # valid JSON, too long
+    with pytest.raises(ValueError, match="larger than"):
+        nn.load(path, max_parameters=13)
+    assert nn.load(path).state_dict() == model.state_dict()  # the default limit reads it
+
+
+@pytest.mark.parametrize(("path", "error", "message"), [
+    ("a\0b.json", ValueError, "cannot name a file"),
+    ("d\ud800.json", ValueError, "cannot name a file"),
+    (3, TypeError, r"takes a file path \(a str or a pathlib.Path\), not int"),
+    (b"m.json", TypeError, "not bytes"),
+    (None, TypeError, "not NoneType"),
+])
+def test_a_path_that_cannot_name_a_file_is_refused_by_name(tmp_path, monkeypatch, path, error, message):
+    monkeypatch.chdir(tmp_path)
+    for who, call in (("nn.save", lambda: nn.save(nn.Layer(1, 1), path)), ("nn.load", lambda: nn.load(path))):
+        with pytest.raises(error, match=message) as info:
+            call()
+        assert str(info.value).startswith(who)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_name_with_bytes_that_are_not_utf8_round_trips(tmp_path):
+    path = os.path.join(os.fsdecode(bytes(tmp_path)), "model\udcff.json")  # as os.listdir names it
+    model = nn.MLP(1, [1], ["tanh"], seed=2)
+    nn.save(model, path)
+    assert nn.load(path).state_dict() == model.state_dict()

@@ -133,7 +133,8 @@ def test_network_view_of_the_tutorial() -> None:
     for i, x in enumerate(nn.lesson.tutorial.INPUT):
         (value, grad) = named_rows(drawn.nodes[box[f"i{i + 1}"]])["data"]  # the tutorial's names
         assert value == pytest.approx(x, abs=1e-9)
-        assert grad is not None
+        # dE/dx_i = sum_j W[i][j] dE/dz_j, the z's derivatives by differences of the plain-float pass
+        assert grad == pytest.approx(sum(W[0][i][j] * d_node(0, "z", j) for j in range(3)), abs=1e-6)
 
     # Every neuron: a row per weight (in order), the bias, weighted input and output with gradients.
     for k in range(3):

@@ -14,7 +14,7 @@ import autograd
 import nn.lesson
 from autograd import Value
 from nn import init as nninit
-from nn.lesson import walkthrough as wt
+from nn.lesson import experiments
 
 # --- plain-float forward pass for finite differences (independent of nn) -------------------------
 
@@ -217,7 +217,7 @@ def test_constant_init_keeps_hidden_neurons_identical_under_training():
 
 
 def test_symmetry_experiment_reports_zero_spread_for_hidden_layers():
-    res = wt.symmetry_experiment(steps=10)
+    res = experiments.symmetry_experiment(steps=10)
     assert res.spread_before == [0.0, 0.0, 0.0]
     assert res.spread_after[:2] == [0.0, 0.0] and res.spread_after[2] > 0.1
     assert all(s > 0.01 for s in res.tutorial_spread_after)
@@ -265,7 +265,7 @@ def test_mlp_gradients_match_finite_differences(n_in, layers, seed):
 
 
 def test_vanishing_gradients_in_a_deep_sigmoid_net():
-    res = wt.vanishing_experiment(seed=0, depth=8, width=8)
+    res = experiments.vanishing_experiment(seed=0, depth=8, width=8)
     assert len(res.sigmoid) == len(res.relu) == 9
     assert all(a < b for a, b in zip(res.sigmoid, res.sigmoid[1:]))  # shrinks layer by layer towards the input
     assert res.sigmoid[0] / res.sigmoid[-1] < 1e-4
@@ -273,7 +273,7 @@ def test_vanishing_gradients_in_a_deep_sigmoid_net():
     # layer_grad_sizes is the mean |dE/dW| of each layer
     model = nn.MLP(2, [3, 1], ["tanh", "linear"], seed=1)
     model([0.5, -0.5])[0].backward()
-    sizes = wt.layer_grad_sizes(model)
+    sizes = experiments.layer_grad_sizes(model)
     for size, layer in zip(sizes, model.layers):
         grads = [abs(n.w[i].grad) for n in layer.neurons for i in range(layer.n_in)]
         assert size == pytest.approx(sum(grads) / len(grads), rel=1e-12)

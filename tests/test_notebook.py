@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import in_ci
 
 import nn.lesson
 
@@ -22,7 +23,7 @@ try:
     import nbclient
     import nbformat
 except ImportError:  # pragma: no cover
-    if os.environ.get("CI"):
+    if in_ci():
         raise  # make test installs the notebook tools; CI must run this
     pytest.skip("nbclient/nbformat are not installed: pip install -e '.[test]' runs the notebook test",
                 allow_module_level=True)
@@ -119,10 +120,10 @@ def test_the_pictures_are_inline(executed):
 
 
 def test_the_explorer_is_inline(executed):
-    cell = cell_with(executed, "explore(loss")
+    cell = cell_with(executed, "explore(model, loss")
     html = [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
     # the whole page, escaped into an iframe's srcdoc (a notebook runs no script put in its output directly)
-    assert html and html[0].startswith("<iframe srcdoc=") and "&lt;svg" in html[0] and "&lt;script" in html[0]
+    assert html and html[0].startswith("<iframe srcdoc=") and "explorer-data" in html[0] and "&lt;script" in html[0]
 
 
 def test_one_sgd_step_lowers_the_loss(executed):
@@ -148,6 +149,13 @@ def test_the_saved_model_reads_back_bit_for_bit(executed):
 def test_the_pytorch_copy_gives_the_same_scores(executed):
     text = text_of(cell_with(executed, "nn.to_torch(moons)"))
     if "PyTorch is not installed" in text:
-        assert not os.environ.get("CI"), "CI installs torch: the notebook's PyTorch section must run there"
+        assert not in_ci(), "CI installs torch: the notebook's PyTorch section must run there"
         pytest.skip("PyTorch is not installed; the notebook skipped its last section")
     assert float(re.search(r"largest difference from chainrule's scores: (\S+)", text).group(1)) <= 1e-12
+
+
+def test_the_batched_replay_trains_the_moons_model_on_1000_points(executed):
+    text = text_of(cell_with(executed, "replay.batch(per_sample"))
+    assert "Z1 = X @ W_ij + b_j" in text and "d_W_ij = X.T @ d_Z1" in text
+    accuracy = float(re.search(r"1,000 points after training: loss \S+, accuracy ([\d.]+)%", text).group(1))
+    assert accuracy >= 95

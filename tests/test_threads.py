@@ -31,19 +31,32 @@ def fast_switching() -> Iterator[None]:
     sys.setswitchinterval(before)
 
 
+def reporting_thread(work: Callable[[], None], errors: list[BaseException]) -> threading.Thread:
+    """A thread running ``work`` that keeps its failure in ``errors`` for the main thread to raise
+    (an exception left in a thread only warns: the test would pass)."""
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as e:
+            errors.append(e)
+
+    return threading.Thread(target=target)
+
+
 def run_threads(work: Callable[[int], None], n: int = THREADS) -> None:
     """Run ``work(k)`` in ``n`` threads at once; re-raise the first failure of any of them."""
     errors: list[BaseException] = []
     start = threading.Barrier(n)
 
-    def target(k: int) -> None:
-        try:
+    def after_barrier(k: int) -> Callable[[], None]:
+        def run() -> None:
             start.wait()
             work(k)
-        except BaseException as e:  # reported in the main thread below
-            errors.append(e)
 
-    threads = [threading.Thread(target=target, args=(k,)) for k in range(n)]
+        return run
+
+    threads = [reporting_thread(after_barrier(k), errors) for k in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -106,10 +119,13 @@ def test_no_grad_in_one_thread_does_not_stop_another_recording() -> None:
     started = threading.Event()
 
     def evaluate() -> None:
-        while not stop.is_set():
-            with autograd.no_grad():
-                started.set()
-                assert (w * 2.0).is_leaf
+        try:
+            while not stop.is_set():
+                with autograd.no_grad():
+                    started.set()
+                    assert (w * 2.0).is_leaf
+        finally:
+            started.set()  # a failing evaluator must not leave train() waiting
 
     def train() -> None:
         started.wait()
@@ -118,10 +134,16 @@ def test_no_grad_in_one_thread_does_not_stop_another_recording() -> None:
                 unrecorded.append(1)
         stop.set()
 
-    evaluator = threading.Thread(target=evaluate)
+    errors: list[BaseException] = []
+    evaluator = reporting_thread(evaluate, errors)
     evaluator.start()
-    train()
-    evaluator.join()
+    try:
+        train()
+    finally:
+        stop.set()
+        evaluator.join()
+    if errors:
+        raise errors[0]
     assert unrecorded == []
     assert autograd.is_grad_enabled()
 

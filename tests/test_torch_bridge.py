@@ -6,11 +6,11 @@ CI installs torch (make test); elsewhere these tests skip, saying so, when it is
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
+from conftest import in_ci
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +20,7 @@ from autograd import Value
 try:
     import torch
 except ImportError:  # pragma: no cover
-    if os.environ.get("CI"):
+    if in_ci():
         raise  # CI installs torch: a missing torch there is a broken install, not a skip
     pytest.skip("PyTorch is not installed: pip install torch==2.13.0 (or make test) runs these tests",
                 allow_module_level=True)
@@ -189,3 +189,24 @@ def test_without_torch_the_error_says_what_to_install(monkeypatch):
 def test_importing_nn_does_not_import_torch():
     code = "import sys, nn; nn.MLP(2, [2], ['relu']); sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: torch.nn.Linear(2, 3, dtype=torch.complex64), "weight of dtype torch.complex64"),
+    (lambda: torch.nn.Linear(2, 3, dtype=torch.complex128), "weight of dtype torch.complex128"),
+    (lambda: torch.nn.Linear(2, 3, device="meta"), "weight on the 'meta' device"),
+    (lambda: torch.nn.LazyLinear(3), r"uninitialised weight \(a lazy module\)"),
+    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 2, dtype=torch.float64), torch.nn.Tanh(),
+                                 torch.nn.Linear(2, 1, device="meta")), r"module 2 \(Linear"),
+])
+def test_weights_that_hold_no_real_numbers_are_refused_by_module(make, message):
+    import warnings
+
+    module = make()
+    before = [(p.dtype, p.device) for p in module.parameters()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's "discards the imaginary part" warning would fail here
+        with pytest.raises(ValueError, match=message) as info:
+            nn.from_torch(module)
+    assert str(info.value).startswith("nn.from_torch: module ")
+    assert [(p.dtype, p.device) for p in module.parameters()] == before  # the torch module is untouched

@@ -7,6 +7,7 @@ import weakref
 from fractions import Fraction
 
 import pytest
+from conftest import need
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import OP_NAMES, OPS, op_args
@@ -35,7 +36,7 @@ def test_accepted_numbers_become_floats(given_: object, want: float) -> None:
 
 
 def test_numpy_scalars_are_accepted() -> None:
-    np = pytest.importorskip("numpy")
+    np = need("numpy", "the test extra brings it, through matplotlib")
     for x in (np.float64(1.5), np.float32(1.5), np.int64(3), np.int8(-2)):
         v = Value(x)
         assert type(v.data) is float and v.data == float(x)

@@ -18,10 +18,12 @@ The smallest set of mutations that reproduces a claim to its printed digits is i
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..sweep import _check_finite as check_finite
 from ..sweep import is_grad_enabled
 from ..value import Value, as_float
 from .claims import Pair, exact_value, read_claims
@@ -63,6 +65,11 @@ def diagnose(
         raise TypeError(f"diagnose takes the output Value whose graph the claims are about, not {output!r}")
     if not is_grad_enabled():
         raise RuntimeError("diagnose re-runs the forward pass and needs grad mode on: call it outside no_grad()")
+    for argument, given in (("grads", grads), ("data", data), ("partials", partials), ("terms", terms),
+                            ("updates", updates)):
+        if given is not None and not isinstance(given, Mapping):
+            raise TypeError(f"diagnose's {argument} must be a mapping (a dict of label -> number), not "
+                            f"{type(given).__name__}: {given!r:.60}")
     if updates and lr is None:
         raise ValueError("updates are w - lr * grad: pass the learning rate as lr=...")
     rate = as_float(lr, "lr") if lr is not None else None
@@ -74,8 +81,13 @@ def diagnose(
     # make what follows "upstream").
     exact = exact_forward(graph)
     truth = sweep(exact, None)
+    # As backward() refuses it: an exact gradient that overflows cannot be what a claim is judged by.
+    check_finite(list(truth.grads), list(truth.grads.values()), "the gradient reaching")
     for c in claims:
         c.exact = exact_value(c, truth.grads, truth.terms, rate)
+        if not math.isfinite(c.exact):  # a term or an update (lr * grad) can overflow where grads do not
+            raise ValueError(f"the exact value of {c.name} overflows a float ({c.exact}); nothing can be judged "
+                             "against it (scale the inputs, the loss or lr down)")
 
     contexts = [Context("exact", 0, exact)]
     data_claims = {c.node: c.printed for c in claims if c.kind == "data"}
@@ -97,5 +109,5 @@ def diagnose(
         contexts.append(carried)
 
     local = [*sign_sites(graph), *diagonal_sites(graph), *single_path_sites(graph)]
-    search = Search(claims, contexts, local, factor_mutations(graph, rate), rate)
+    search = Search(claims, contexts, local, factor_mutations(graph, rate), rate, graph)
     return Report(out, entries(claims, search, graph), time.perf_counter() - started, search.sweeps)

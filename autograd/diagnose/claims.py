@@ -10,7 +10,9 @@ the entries of one vector or matrix.
 from __future__ import annotations
 
 import math
+import numbers
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -70,25 +72,57 @@ class Printed:
 
 
 def printed(claim: Any, what: str) -> Printed:
-    """Read a claim: a string as printed (``"0.3685"``), or an int/float (its shortest repr's digits)."""
-    if isinstance(claim, bool) or not isinstance(claim, str | int | float | Decimal):
-        raise TypeError(
-            f"the claimed value for {what} must be a number as written, a str like '0.3685' (best: it keeps "
-            f"the digits) or an int/float; got {type(claim).__name__}: {claim!r}"
-        )
-    if isinstance(claim, float) and not math.isfinite(claim):
-        raise ValueError(f"the claimed value for {what} must be finite, got {claim!r}")
-    text = claim.strip() if isinstance(claim, str) else repr(claim) if isinstance(claim, float) else str(claim)
+    """Read a claim: a string as printed (``"0.3685"``), a Decimal (its digits), an int, a float or a
+    numpy scalar (its shortest repr's digits), or a Fraction (as the float nearest it). ValueError for
+    text that is not a decimal number and for a number that is not finite as a float (``"1e400"``,
+    ``10**400``, NaN); TypeError for anything else (a bool, None, a list)."""
+    text = _digits(claim, what)
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"the claimed value for {what} is not a number: {claim!r} (write it like '-0.0576')") from None
+        raise ValueError(
+            f"the claimed value for {what} is not a number: {claim!r:.60} (write it like '-0.0576')"
+        ) from None
     exponent = number.as_tuple().exponent
-    if not isinstance(exponent, int):  # NaN or infinity
-        raise ValueError(f"the claimed value for {what} must be finite, got {claim!r}")
+    value = float(number) if isinstance(exponent, int) else math.inf
+    if not math.isfinite(value):  # NaN, infinity, or beyond a float's range (inf <= inf would "agree")
+        raise ValueError(f"the claimed value for {what} must be a finite number a float can hold, got {claim!r:.60}")
+    assert isinstance(exponent, int)
     if number == 0 and exponent >= 0:
         exponent = ZERO_EXPONENT  # a bare "0" means zero (a dead relu, a path left out), not "within 0.5"
-    return Printed(text, float(number), exponent)
+    return Printed(text, value, exponent)
+
+
+def _digits(claim: Any, what: str) -> str:
+    """The claim's digits as text: a str as written, any other accepted number by its shortest repr."""
+    if isinstance(claim, str):
+        return claim.strip()
+    if isinstance(claim, Decimal):
+        return str(claim)
+    if not isinstance(claim, bool) and isinstance(claim, numbers.Integral):  # int, numpy integers
+        number = int(claim)
+        if abs(number) > _LARGEST:
+            raise ValueError(f"the claimed value for {what} must be a finite number a float can hold, "
+                             f"got an int of {number.bit_length()} bits")
+        return str(number)
+    if isinstance(claim, float):  # float and numpy.float64: the digits of the float itself
+        return float.__repr__(float(claim))
+    if not isinstance(claim, bool) and isinstance(claim, numbers.Real):  # Fraction, numpy.float32, ...
+        if isinstance(claim, numbers.Rational):
+            try:
+                return repr(float(claim))
+            except OverflowError:
+                raise ValueError(f"the claimed value for {what} must be a finite number a float can hold, "
+                                 f"got {claim!r:.60}") from None
+        return str(claim)  # numpy's str of a float32 is its own shortest repr ('0.1', not 0.100000001...)
+    raise TypeError(
+        f"the claimed value for {what} must be a number as written: a str like '0.3685' (best: it keeps the "
+        f"digits), an int, a float, a Decimal, a Fraction or a numpy scalar; got {type(claim).__name__}: "
+        f"{claim!r:.60}"
+    )
+
+
+_LARGEST = int(sys.float_info.max)
 
 
 # --- names -----------------------------------------------------------------------------------------
@@ -152,7 +186,8 @@ def _node(graph: Graph, label: object, what: str) -> Value:
     found = graph.by_label.get(label)
     if not found:
         known = ", ".join(sorted(graph.by_label)[:12])
-        raise KeyError(f"no Value labelled {label!r} in the output's graph ({what}); labels there include: {known}")
+        there = f"labels there include: {known}" if known else "no Value there has a label (set .label)"
+        raise KeyError(f"no Value labelled {label!r} in the output's graph ({what}); {there}")
     if len(found) > 1:
         raise ValueError(f"{len(found)} Values in the output's graph are labelled {label!r}; labels must be unique")
     return found[0]

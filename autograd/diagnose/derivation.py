@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import ops
-from ..steps import backward_steps
-from ..sweep import topological_order
+from ..steps import Step, backward_steps
+from ..sweep import run_hooks, topological_order
 from ..value import Value, apply
 from .claims import CLOSE, Printed
 
@@ -253,7 +253,8 @@ def sweep(
         recorded = found[0] if found is not None else consumer.local_grads[index]
         return recorded if rule is None else rule(v, index, recorded)
 
-    steps = backward_steps(fwd.root, local=local if (rule or overridden) else None)
+    # Hooks run here, on the sums this function makes, as the engine runs them on its own.
+    steps = backward_steps(fwd.root, local=local if (rule or overridden) else None, hooks=False)
     root = original[fwd.root]
     acc: dict[Value, float] = {root: 1.0}
     flags: dict[Value, int] = {root: 0}
@@ -263,8 +264,13 @@ def sweep(
     tover = term_overrides or {}
     given_flags: dict[Value, int] = {}
     edge_flags = fwd.edge_flags
+    hooked: set[Value] = set()
     for s in steps:
+        assert isinstance(s, Step)
         c, r = original[s.consumer], original[s.receiver]
+        if c not in hooked:  # c's gradient is complete at its first outgoing edge: its hooks run now
+            hooked.add(c)
+            acc[c] = run_hooks(c, acc.get(c, 0.0))
         if c in gover:
             up = gover[c][0].value
             uf = given_flags.get(c, -1)
@@ -288,6 +294,8 @@ def sweep(
             contribution, cf = raw, rf
         acc[r] = acc.get(r, 0.0) + contribution
         flags[r] = flags.get(r, 0) | cf
+    for v in [v for v in acc if v not in hooked]:  # the leaves' hooks
+        acc[v] = run_hooks(v, acc[v])
     for v, given in gover.items():  # the leaves: a claimed weight gradient feeds an update
         if v not in given_flags:
             given_flags[v] = claim_flags(given, acc.get(v, 0.0), flags.get(v, 0))

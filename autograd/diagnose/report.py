@@ -32,8 +32,6 @@ CAUSES: dict[str, str] = {
 }
 """Every cause diagnose can name, with its one-line explanation."""
 
-ROUNDING_CAUSES = ("rounded-input", "truncated")
-
 
 def explain(cause: str) -> str:
     """The one-line explanation of a cause name (see :data:`CAUSES`)."""

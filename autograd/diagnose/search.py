@@ -19,7 +19,7 @@ from typing import Any
 from .. import ops
 from ..value import Value
 from .claims import CLOSE, Claim
-from .derivation import ROUNDED, WRONG, Forward, Given, LocalRule, Sweep, sweep
+from .derivation import ROUNDED, WRONG, Forward, Given, Graph, LocalRule, Sweep, sweep
 from .mutations import TRANSPOSE, Mutation, local_rule, log_distance, scalings, swap_mutations
 
 MAX_MUTATIONS = 3
@@ -27,6 +27,11 @@ MAX_MUTATIONS = 3
 
 BEAM = 8
 """Pairs of local mutations are tried among this many of the most helpful single ones."""
+
+SINGLES = 48
+"""A deep graph has a sign site per layer: beyond this many single local mutations, only those a
+first-order estimate (:func:`estimated`) finds most helpful are run as whole sweeps, so the cost of
+a claim grows linearly with the graph, not with its square."""
 
 GROUP_CLOSE = math.log(1.5)
 """A vector or matrix no set reproduces gets its closest set named if that set is, on average over
@@ -65,7 +70,7 @@ class Search:
 
     def __init__(
         self, claims: Sequence[Claim], contexts: Sequence[Context], local: Sequence[Mutation],
-        factors: Sequence[Mutation], lr: float | None,
+        factors: Sequence[Mutation], lr: float | None, graph: Graph | None = None,
     ) -> None:
         self.claims = list(claims)
         self.open = [c for c in claims if not c.printed.agrees(c.exact)]
@@ -87,6 +92,8 @@ class Search:
             if c.kind == "local":
                 self._swaps(c)
         singles = [m for m in local if self._touches(m)]
+        if len(singles) > SINGLES and graph is not None:
+            singles = self._likeliest(singles, graph)
         for m in singles:
             self.run((m,))
         helpful = sorted(singles, key=lambda m: -self._helpfulness(m))[:BEAM]
@@ -115,8 +122,10 @@ class Search:
 
     def _touches(self, m: Mutation) -> bool:
         """A local mutation matters only if some claimed gradient, term or local derivative can see it."""
-        return self._needs_sweep or any(c.kind == "local" and any((c.node, i) in m.edges for i in c.edges)
-                                        for c in self.open)
+        return self._needs_sweep or self._changes_a_local_claim(m)
+
+    def _changes_a_local_claim(self, m: Mutation) -> bool:
+        return any(c.kind == "local" and any((c.node, i) in m.edges for i in c.edges) for c in self.open)
 
     def run(self, muts: tuple[Mutation, ...]) -> None:
         rule = local_rule(muts)
@@ -208,10 +217,29 @@ class Search:
                 for scale, outs in scalings(self.factors, MAX_MUTATIONS - 1):
                     self._check(c, (m, *outs), ctx, flags, scale * value)
 
+    def _likeliest(self, singles: list[Mutation], graph: Graph) -> list[Mutation]:
+        """The :data:`SINGLES` local mutations whose first-order estimate brings the most open claims
+        closer (ties: the graph's order), those that change a claimed local derivative first."""
+        exact = self.bases[((), "exact")]
+        g = sweep(self.contexts[0].fwd, None).grads
+        counts = [len(self.open) + 1 if self._changes_a_local_claim(m) else 0 for m in singles]
+        for c in self.open:
+            if c.kind in ("data", "local"):
+                continue
+            t = tangent(c.node, graph)  # one claim at a time: memory stays linear in the graph
+            for k, m in enumerate(singles):
+                counts[k] += self._closer(c, exact[c][0], estimated(c, m, g, t))
+        ranked = sorted(range(len(singles)), key=lambda k: (-counts[k], k))
+        return [singles[k] for k in ranked[:SINGLES]]
+
     # --- the beam ------------------------------------------------------------------------------
 
     def _scaled_distance(self, c: Claim, value: float) -> float:
         return min(distance(c, self.final(c, value, s)) for s, _ in scalings(self.factors, 2))
+
+    def _closer(self, c: Claim, before: float, after: float) -> bool:
+        """``after`` comes nearer the claim than ``before`` (up to a scaling)."""
+        return after != before and self._scaled_distance(c, after) < self._scaled_distance(c, before) - 1e-9
 
     def _helpfulness(self, m: Mutation) -> int:
         """How many open claims this mutation alone brings closer (up to a scaling), in any context."""
@@ -223,7 +251,7 @@ class Search:
             for ctx in self.contexts:
                 before = self.bases[((), ctx.name)][c][0]
                 after = self.bases[((m,), ctx.name)][c][0]
-                if after != before and self._scaled_distance(c, after) < self._scaled_distance(c, before) - 1e-9:
+                if self._closer(c, before, after):
                     count += 1
                     break
         self._help[id(m)] = count
@@ -281,6 +309,40 @@ def distance(c: Claim, v: float) -> float:
     if c.kind == "update":
         return log_distance(c.node.data - v, c.node.data - c.printed.value)
     return log_distance(v, c.printed.value)
+
+
+def estimated(c: Claim, m: Mutation, g: dict[Value, float], t: dict[Value, float]) -> float:
+    """A gradient, term or update claim's base number (for an update, its gradient) with ``m``'s edges
+    negated or dropped, to first order: each edge's share of the gradient (upstream x local x
+    d(input)/d(node), from ``t``: :func:`tangent` of the claim's node) taken off twice or once. Exact
+    for a sign site (a path crosses a layer once)."""
+    node = c.node
+    k = 2.0 if m.action == "negate" else 1.0
+    share = 0.0
+    for consumer, i in m.edges:
+        share += g.get(consumer, 0.0) * consumer.local_grads[i] * t.get(consumer.inputs[i], 0.0)
+    grad = g.get(node, 0.0) - k * share
+    if c.kind == "term":
+        local = 0.0
+        for i in c.edges:
+            d = node.local_grads[i]
+            local += d * (1.0 - k) if (node, i) in m.edges else d
+        return local * grad
+    return grad
+
+
+def tangent(node: Value, graph: Graph) -> dict[Value, float]:
+    """d(v)/d(node) for every v computed from ``node`` (forward mode, in topological order)."""
+    t = {node: 1.0}
+    for v in graph.order[graph.position[node] + 1:]:
+        total, reached = 0.0, False
+        for u, d in zip(v.inputs, v.local_grads):
+            du = t.get(u)
+            if du is not None:
+                total, reached = total + d * du, True
+        if reached:
+            t[v] = total
+    return t
 
 
 def flags_causes(flags: int, context: str) -> list[str]:

@@ -11,10 +11,12 @@ Keys: arrows step, Home/End jump, space plays; click a node for its whole record
 >>> from autograd.explorer import explore
 >>> x = Value(3.0, "x"); y = x * x + 2 * x; y.label = "y"
 >>> page = explore(y)               # page.save_html("y.html") writes it
->>> "step" in page.html() and "<svg" in page.html()
-True
+>>> "step 1 of" in page.html() and page.record["nodes"][-1]["name"]
+'y'
+
 """
 
+from .network import Network, Unit
 from .page import Explorer, explore
 
-__all__ = ["Explorer", "explore"]
+__all__ = ["Explorer", "Network", "Unit", "explore"]

@@ -1,4 +1,4 @@
-"""The explorer page: the graph's SVG, the record as JSON, and the script and styles, in one HTML file.
+"""The explorer page: the record as JSON, and the script that draws it and the styles, in one HTML file.
 
 The script (``explorer.js``, with the panels' text in ``panels.js``), styles (``explorer.css``) and
 skeleton (``template.html``) are package data files beside this module; :meth:`Explorer.html`
@@ -12,33 +12,29 @@ import html
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..steps import backward_steps
 from ..value import Value, value_list
 from .code import written_out
-from .record import BOX_DIGITS, DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, check_digits, significant
+from .network import Network
+from .record import DEFAULT_DIGITS, DEFAULT_FLOOR, build_record, check_digits
 from .scale import check_floor
 
-# draw_graph options the explorer sets itself: the page rewrites those parts of the picture per step.
-_OWN_OPTIONS = ("show_grad", "edge_labels", "flow", "legend", "precision", "number_format")
-_ZERO_WIDTH = 7  # characters a zero takes in a box: room for a running sum like -0.3642
 _PLACEHOLDER = re.compile(r"/\*@(\w+)@\*/|<!--@(\w+)@-->")
 
 
 class Explorer:
     """A step-through page for one graph: ``save_html(path)``, or shown inline in Jupyter.
 
-    Built by :func:`explore`. ``record`` is the page's data (nodes, steps, legend, code) and
-    ``svg`` the picture it animates; both are fixed when the explorer is made.
+    Built by :func:`explore`. ``record`` is the page's data (nodes, where each view draws them,
+    steps, legend, code), fixed when the explorer is made; the page's script draws from it alone.
     """
 
-    def __init__(self, record: dict[str, Any], svg: str) -> None:
+    def __init__(self, record: dict[str, Any]) -> None:
         self.record = record
-        self.svg = svg
 
     def __repr__(self) -> str:
         return f"Explorer({len(self.record['nodes'])} values, {len(self.record['steps'])} steps)"
@@ -50,13 +46,11 @@ class Explorer:
 
     def html(self) -> str:
         """The whole page as one self-contained HTML document."""
-        data = json.dumps(self.record, separators=(",", ":"), allow_nan=False)
+        data = script_json(self.record)
         parts = {
             "title": html.escape(self.record["title"] or f"chainrule explorer: {self.record['root']['name']}"),
             "css": _asset("explorer.css"),
-            "svg": self.svg,
-            # "</" would end the script element early; "<\/" is the same JSON string.
-            "data": data.replace("</", "<\\/"),
+            "data": data,
             "panels": _asset("panels.js"),
             "js": _asset("explorer.js"),
         }
@@ -85,7 +79,9 @@ def explore(
     code: bool = True,
     params: Iterable[Value] = (),
     title: str | None = None,
-    **options: Any,
+    labels: Mapping[Value, str] | None = None,
+    notes: Mapping[Value, str] | None = None,
+    network: Network | None = None,
 ) -> Explorer:
     """A step-through page for the graph that produced ``root``: forward, then backward one
     chain-rule contribution at a time, in the engine's order.
@@ -97,78 +93,81 @@ def explore(
             ``draw_graph``); the page says what was left out. None shows everything.
         digits: significant digits of every number in the page's panels (boxes show 4).
         floor: magnitudes below ``floor`` x the largest gradient are drawn at the faintest colour.
-        code: show the backward pass written out (:func:`autograd.replay.trace`) beside the steps.
+        code: show the backward pass written out (:func:`autograd.replay.written`) below the picture.
         params: Values styled as parameters (``model.parameters()``).
         title: a heading for the page.
-        **options: passed on to :func:`autograd.draw.draw_graph` (``rankdir``, ``cluster``, ...).
+        labels: a name per Value, used everywhere on the page instead of the derived one.
+        notes: a line of text per Value, shown in its record (the lesson's printed numbers).
+        network: the units and weights of a network view (``nn.draw.explore`` gives one); the
+            page then opens in that view, and ``v`` switches to the graph of Values.
+
+    Raises TypeError or ValueError naming the option when one is not what it accepts, and
+    ValueError when a gradient of the graph overflows (``backward()`` refuses such a graph too).
 
     >>> from autograd import Value
     >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
     >>> c = a * b; c.label = "c"
     >>> page = explore(c)
-    >>> page.n_steps                     # 3 values appear, the seed, 2 chain-rule steps
-    6
+    >>> page.n_steps                     # 1 operation, the seed, 2 chain-rule steps
+    4
     >>> page.record["steps"][-1]["upstream"], page.record["steps"][-1]["local"]
     ('1', '2')
     """
-    # Imported here, not at the top: autograd.draw re-exports explore, so either module may be
-    # imported first without a circular import.
-    from ..draw import draw_graph
-
     if not isinstance(root, Value):
         raise TypeError(f"explore takes the output Value of a graph, not {type(root).__name__}: {root!r}")
-    check_digits(digits)  # before the picture is drawn: a bad option fails fast
+    check_digits(digits)  # every option is checked before any work: a bad one fails fast
     check_floor(floor)
-    clash = sorted(set(options) & set(_OWN_OPTIONS))
-    if clash:
-        raise TypeError(
-            f"explore sets {', '.join(clash)} itself (the page draws numbers and colours per step); "
-            "other draw_graph options (rankdir, cluster, ...) are passed on"
-        )
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None (no cap), not {max_nodes!r}")
+    if not isinstance(code, bool):
+        raise TypeError(f"code must be True or False (show the code pane or not), not {code!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, not {type(title).__name__}: {title!r}")
+    if network is not None and not isinstance(network, Network):
+        raise TypeError(f"network must be an autograd.explorer.Network (nn.draw.explore makes one), not {network!r}")
     params = [params] if isinstance(params, Value) else value_list(params, "explore's params")
-    steps = backward_steps(root)
-    picture = draw_graph(
-        root,
-        max_nodes=max_nodes,
-        params=params,
-        show_grad=True,
-        edge_labels="local",
-        legend=False,
-        number_format=_box_number,
-        **options,
-    )
-    svg = picture.svg()
-    drawn = {int(i) for i in re.findall(r"<title>v(\d+)</title>", svg)}
-    traced, note = written_out(root) if code else (None, "the code pane is off (explore(..., code=False))")
+    labels = _text_per_value(labels, "labels")
+    notes = _text_per_value(notes, "notes")
     record = build_record(
         root,
-        drawn=drawn,
+        max_nodes=max_nodes,
         digits=digits,
         floor=floor,
-        params={id(p) for p in params},
-        steps=steps,
-        code=traced,
-        code_note=note,
+        params=params,
+        labels=labels,
+        notes=notes,
+        network=network,
+        code=(lambda names: written_out(root, names)) if code else None,
         title=title or "",
-        max_nodes=max_nodes,
     )
-    return Explorer(record, _inline_svg(svg))
+    return Explorer(record)
 
 
-def _box_number(x: float) -> str:
-    # Graphviz sizes each box for the text drawn now, and before backward() every grad is 0: a
-    # zero is padded (with "_", which the page's script strips; Graphviz measures a no-break
-    # space as two characters) so the running sums the page writes there later fit. A rarer
-    # wider number is narrowed by the script to its box.
-    text = significant(x, BOX_DIGITS)
-    return text.center(_ZERO_WIDTH, "_") if x == 0.0 else text
+def _text_per_value(given: Mapping[Value, str] | None, what: str) -> dict[Value, str]:
+    """A copy of a Value -> str mapping, checked: what else was passed is named."""
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise TypeError(f"{what} must be a mapping from Values to str, not {type(given).__name__}")
+    for key, text in given.items():
+        if not isinstance(key, Value) or not isinstance(text, str):
+            raise TypeError(f"{what} maps Values to str; got {key!r}: {text!r}")
+    return dict(given)
 
 
-def _inline_svg(svg: str) -> str:
-    """The SVG element alone (no XML declaration, doctype or comments), ready to sit in HTML."""
-    start = svg.find("<svg")
-    body = svg[start:] if start >= 0 else svg
-    return re.sub(r"<!--.*?-->\n?", "", body, flags=re.S)
+# Characters that could change how the HTML parser reads a script element ("</script", "<!--"),
+# or end a JavaScript string (U+2028/2029 in older engines): written as JSON escapes instead.
+_UNSAFE_IN_SCRIPT = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data: Any) -> str:
+    """``data`` as JSON that is inert inside an HTML ``<script>`` element, whatever its strings hold.
+
+    >>> script_json({"label": "</script><!--"})
+    '{"label":"\\\\u003c/script\\\\u003e\\\\u003c!--"}'
+    """
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return re.sub("[<>&\u2028\u2029]", lambda m: _UNSAFE_IN_SCRIPT[m.group()], text)
 
 
 def _asset(name: str) -> str:

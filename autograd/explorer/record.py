@@ -1,34 +1,42 @@
 """The explorer's data: the graph's record and the engine's backward sweep, as one plain object.
 
 :func:`build_record` reads a graph (never changing it) and returns a JSON-ready dict that the page's
-script draws from: ``nodes`` (each Value drawn, in topological order, with its op, data, inputs
-and their local derivatives), ``steps`` (the forward pass one Value at a time, the seed, then the
-backward pass one chain-rule contribution at a time, exactly :func:`autograd.backward_steps`) and
-the colour scale. Every number is written here, with significant digits, as a string beside the
-float it came from: the page shows the strings and computes nothing.
+script draws from: ``nodes`` (each Value drawn, and those its panels name, in topological order,
+with its one name, op, data, inputs and their local derivatives, and where each view draws it),
+``steps`` (the steps worth taking: the forward pass one operation at a time from the inputs on,
+the seed, then the backward pass one chain-rule contribution at a time in the engine's order,
+:func:`autograd.backward_steps`, less the zero ones and those into constants) and the colour
+scale. Every number is written here, with significant digits, as a string beside the float it came
+from: the page computes nothing.
+
+>>> from autograd import Value
+>>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+>>> c = a * b; c.label = "c"
+>>> record = build_record(c)
+>>> [(s["kind"], s.get("receiverName", "")) for s in record["steps"]]
+[('forward', ''), ('seed', ''), ('backward', 'a'), ('backward', 'b')]
+>>> [i["local"] for i in record["nodes"][2]["inputs"]]   # dc/da = b, dc/db = a
+['-3', '2']
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+from .. import ops
 from ..colors import significant
-from ..steps import Step, backward_steps
-from ..sweep import topological_order
+from ..layout import select
+from ..replay import Written
+from ..steps import HookStep, Step, backward_steps
+from ..sweep import _check_finite, topological_order
 from ..value import Value
-from .code import Code, Span
+from .network import Network, network_view
+from .placement import place
 from .scale import DEFAULT_FLOOR, DivergingScale
 
 DEFAULT_DIGITS = 7
 BOX_DIGITS = 4
-
-
-def node_name(v: Value, index: int) -> str:
-    """How the page names a Value: its label, else its op (or ``const``) and topological index (``tanh#12``)."""
-    if v.label:
-        return v.label
-    return f"{_op_name(v)}#{index}" if v.inputs else f"const#{index}"
 
 
 def check_digits(digits: int) -> None:
@@ -37,185 +45,232 @@ def check_digits(digits: int) -> None:
         raise ValueError(f"digits must be an int from 1 to 17 (significant digits shown), not {digits!r}")
 
 
-def _op_name(v: Value) -> str:
-    from ..draw import op_name  # not at the top: autograd.draw re-exports explore (no import cycle)
+def op_display(v: Value) -> str:
+    """How the page writes the operation that made ``v`` ("" for a leaf)."""
+    return ops.display(v._rule) if v._rule is not None and v.inputs else ""
 
-    return op_name(v)
+
+def node_names(order: Sequence[Value], labels: Mapping[Value, str] | None = None) -> list[str]:
+    """One name per Value, unique in the graph: ``labels[v]``, else its label, else its operation
+    and topological index (``tanh#12``; ``const#3`` for an unlabelled leaf). A stand-in: the names
+    derived from a Value's op and inputs (``autograd.names.node_names``) are to replace it."""
+    labels = labels or {}
+    names = [labels.get(v) or v.label or f"{op_display(v) or 'const'}#{k}" for k, v in enumerate(order)]
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):  # two Values labelled alike: the later one gets a suffix
+        if name in seen:
+            names[k] = f"{name}#{k}"
+        seen[names[k]] = k
+    return names
 
 
 def build_record(
     root: Value,
     *,
-    drawn: Collection[int] | None = None,
+    max_nodes: int | None = None,
     digits: int = DEFAULT_DIGITS,
     floor: float = DEFAULT_FLOOR,
-    params: Collection[int] = (),
-    steps: list[Step] | None = None,
-    code: Code | None = None,
-    code_note: str = "",
+    params: Collection[Value] = (),
+    labels: Mapping[Value, str] | None = None,
+    notes: Mapping[Value, str] | None = None,
+    network: Network | None = None,
+    code: Callable[[Mapping[Value, str]], tuple[Written | None, str]] | None = None,
     title: str = "",
-    max_nodes: int | None = None,
 ) -> dict[str, Any]:
     """The page's whole state for ``root``'s graph.
 
-    ``drawn``: topological indices of the Values the picture shows (all when None); the others are
-    left out of the forward steps, and a backward step is kept only when its receiver is drawn.
-    ``params``: ids of Values styled as parameters. ``steps``: ``backward_steps(root)`` if already
-    at hand. ``code``: the backward pass written out (:func:`.code.written_out`), or None with
-    ``code_note`` saying why.
+    ``max_nodes``: draw at most this many Values, those nearest the output (all when None).
+    ``params``: Values styled as parameters. ``labels``: names to use instead of the derived ones.
+    ``notes``: a line of text per Value, shown in its record. ``network``: the units and weights of
+    a network view. ``code``: called with the page's names (only when nothing is left out) for the
+    code pane's source and its map.
+    Raises ValueError if a gradient overflows, as ``backward()`` does.
     """
     check_digits(digits)
     order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
-    shown = sorted(set(range(len(order))) if drawn is None else set(drawn))
-    pos = {i: k for k, i in enumerate(shown)}  # topological index -> position in "nodes"
-    root_name = root.label or "out"
+    index = {v: k for k, v in enumerate(order)}
+    chosen = select(root, order, max_nodes, None)
+    drawn = {index[v] for v in chosen.drawn}
+    sweep = backward_steps(root)  # edge steps and hook steps, in the engine's order
+    steps = [s for s in sweep if isinstance(s, Step)]
+    hooks = [s for s in sweep if isinstance(s, HookStep)]
+    _check_finite([s.receiver for s in steps], [s.total for s in steps], "explore: the gradient reaching")
+    _check_finite([h.node for h in hooks], [h.after for h in hooks], "explore: after its hooks, the gradient of")
+    params = set(params)
+    # As the code writer reads a graph: unlabelled leaves are constants, unless no leaf has a label
+    # (micrograd-style code labels nothing): then every leaf is an input.
+    named = bool(params) or any(v.label for v in order if v.is_leaf)
+    kinds = [_kind(v, root, params, named) for v in order]
+    # Constants are folded into the name of the Value using them: no box, no steps into them.
+    boxed = [k for k in sorted(drawn) if kinds[k] != "constant" or k == len(order) - 1]
+    names = node_names(order, labels)
+    if not labels or root not in labels:
+        names[-1] = root.label or "out"  # the root is last in topological order
 
     def fmt(x: float) -> str:
         return significant(x, digits)
 
-    steps = backward_steps(root) if steps is None else steps
-    kept = [s for s in steps if index[id(s.receiver)] in pos]
-    scale = DivergingScale.of([1.0, *(s.total for s in steps), *(s.contribution for s in steps)], floor)
+    def box(x: float) -> str:
+        return significant(x, BOX_DIGITS)
 
-    final = {id(root): 1.0}
-    for s in steps:
-        final[id(s.receiver)] = s.total
-    names = [node_name(v, i) for i, v in enumerate(order)]
-    names[-1] = root_name  # the root is last in topological order
-    nodes = [
-        _node(order[i], i, index, pos, names, fmt, final.get(id(order[i]), 0.0), scale, root, params, code)
-        for i in shown
+    worth = [
+        s for s in steps
+        if index[s.receiver] in drawn and kinds[index[s.receiver]] != "constant" and s.contribution != 0.0
     ]
-    before: dict[int, float] = {}  # each receiver's running sum before a step (the engine's own totals)
-    terms = _terms(steps, index, code)
-    records: list[dict[str, Any]] = [{"kind": "forward", "node": k} for k in range(len(shown))]
-    records.append(
-        {
-            "kind": "seed",
-            "node": pos[index[id(root)]],
-            "total": fmt(1.0),
-            "totalBox": significant(1.0, BOX_DIGITS),
-            "fill": scale.fill(1.0),
-            "totalColor": scale.edge_color(1.0),
-            "totalWidth": scale.width(1.0),
-        }
+    scale = DivergingScale.of(
+        [1.0, *(s.total for s in worth), *(s.contribution for s in worth), *(h.after for h in hooks)], floor
     )
-    for k, s in enumerate(steps):
-        r = id(s.receiver)
-        prior = before.get(r, 0.0)
-        before[r] = s.total
-        if index[id(s.receiver)] in pos:
-            records.append({**_backward(s, prior, index, pos, names, fmt, scale), "term": terms[k]})
-    steps_left_out = len(steps) - len(kept)
+    final = {root: 1.0}
+    for s in steps:
+        final[s.receiver] = s.total
+    for h in hooks:  # a hook's result is the gradient from then on
+        final[h.node] = h.after
+    where = place([order[k] for k in boxed], {order[k]: n for n, k in enumerate(boxed)},
+                  lambda n: (names[boxed[n]], box(order[boxed[n]].data), box(final.get(order[boxed[n]], 0.0))))
+    boxes = dict(zip(boxed, where))
+    # The page lists the Values it draws, their inputs and the senders of its steps: never more, so
+    # a capped page stays small however large the graph. Records refer to them by list position.
+    listed = set(drawn) | {index[s.consumer] for s in worth}
+    listed |= {index[i] for k in drawn for i in order[k].inputs}
+    pos = {k: p for p, k in enumerate(sorted(listed))}
+    net = network_view(network, order, index, root, boxed, names, box, final, pos) if network is not None else None
+    traced, code_note = (None, "the code pane is off (explore(..., code=False))") if code is None else (None, "")
+    if code is not None and len(drawn) < len(order):
+        code_note = (f"the code pane is off for a capped graph: its code would run to some {len(order):,} lines "
+                     "(raise max_nodes to see it)")
+    elif code is not None:
+        traced, code_note = code(dict(zip(order, names)))
+    notes = notes or {}
+    nodes = []
+    for k in sorted(listed):
+        v = order[k]
+        g = final.get(v, 0.0)
+        nodes.append({
+            "index": k,
+            "name": names[k],
+            "label": v.label,
+            "op": op_display(v),
+            "kind": kinds[k],
+            "data": fmt(v.data), "dataValue": v.data, "dataBox": box(v.data),
+            "grad": fmt(g), "gradValue": g, "gradBox": box(g),
+            "fill": scale.fill(g),
+            "inputs": [
+                {"node": pos.get(index[i], -1), "name": names[index[i]], "local": fmt(d), "localValue": d}
+                for i, d in zip(v.inputs, v.local_grads)
+            ],
+            "box": boxes.get(k),
+            "layer": net["layerOf"].get(pos[k], boxes[k]["rank"] if k in boxes else None) if net else (
+                boxes[k]["rank"] if k in boxes else None),
+            "note": notes.get(v, ""),
+            "forwardLines": [traced.value_line[v]] if traced is not None and v in traced.value_line else [],
+            "gradientLines": [traced.grad_line[v]] if traced is not None and v in traced.grad_line else [],
+        })
+    forward = sorted((k for k in boxed if order[k].inputs), key=lambda k: (boxes[k]["rank"], boxes[k]["row"]))
+    root_at = pos[len(order) - 1]
+    records: list[dict[str, Any]] = [{"kind": "forward", "node": pos[k]} for k in forward] or [
+        {"kind": "forward", "node": root_at}
+    ]
+    records.append({
+        "kind": "seed", "node": root_at, "total": fmt(1.0), "totalBox": box(1.0),
+        "fill": scale.fill(1.0), "totalColor": scale.edge_color(1.0), "totalWidth": scale.width(1.0),
+    })
+    spans = traced.term_span if traced is not None else {}
+    before: dict[Value, float] = {}  # each receiver's running sum before a step (the engine's own totals)
+    kept = {id(s) for s in worth}
+    last = {s.receiver: id(s) for s in worth}  # complete: the last step taken into a receiver
+    where_is = {v: pos[k] for k, v in enumerate(order) if k in pos}
+    for k, item in enumerate(sweep):
+        if isinstance(item, HookStep):
+            if index[item.node] in boxes:
+                records.append(_hook(item, where_is, names, index, fmt, box, scale))
+            continue
+        prior = before.get(item.receiver, 0.0)
+        before[item.receiver] = item.total
+        if id(item) in kept:
+            shown = _backward(item, prior, where_is, names, index, fmt, box, scale)
+            term = spans.get((item.consumer, item.index))
+            records.append({**shown, "complete": last[item.receiver] == id(item), "term": term, "sweep": k})
+    skipped = {
+        "zero": sum(1 for s in steps if s.contribution == 0.0),
+        "constant": sum(1 for s in steps if kinds[index[s.receiver]] == "constant" and s.contribution != 0.0),
+    }
     return {
         "title": title,
-        "root": {"name": root_name, "node": pos[index[id(root)]]},
+        "root": {"name": names[-1], "node": root_at},
         "digits": digits,
         "nodes": nodes,
         "steps": records,
-        "forwardSteps": len(shown),
+        "forwardSteps": len(records) - 1 - len([r for r in records if r["kind"] in ("backward", "hook")]),
+        "sweepSteps": len(steps),
+        "skipped": skipped,
+        "graph": _extent(where),
+        "network": net,
         "legend": scale.legend(fmt),
-        "code": None if code is None else {"lines": code.source.splitlines()},
+        "code": None if traced is None else {"lines": traced.source.splitlines()},
         "codeNote": code_note,
-        "cap": _cap_note(len(order), len(shown), steps_left_out, max_nodes),
+        "cap": _cap_note(len(order), len(drawn), len(steps) - sum(1 for s in steps if index[s.receiver] in drawn),
+                         max_nodes),
     }
 
 
-def _node(
-    v: Value,
-    i: int,
-    index: dict[int, int],
-    pos: dict[int, int],
-    names: list[str],
-    fmt: Any,
-    grad: float,
-    scale: DivergingScale,
-    root: Value,
-    params: Collection[int],
-    code: Code | None,
-) -> dict[str, Any]:
+def _kind(v: Value, root: Value, params: Collection[Value], named: bool) -> str:
     if v is root:
-        kind = "output"
-    elif id(v) in params:
-        kind = "parameter"
-    elif v.is_leaf:
-        kind = "input" if v.label else "constant"
-    else:
-        kind = "operation"
-    inputs = []
-    for inp, local in zip(v.inputs, v.local_grads):
-        j = index[id(inp)]
-        inputs.append({"node": pos.get(j, -1), "name": names[j], "local": fmt(local), "localValue": local})
-    lines = code.lines[i] if code is not None else None
+        return "output"
+    if v in params:
+        return "parameter"
+    if v.is_leaf:
+        return "input" if v.label or not named else "constant"
+    return "operation"
+
+
+def _extent(boxes: list[dict[str, Any]]) -> dict[str, float]:
     return {
-        "title": f"v{i}",
-        "op": f"o{i}" if v.inputs else "",
-        "index": i,
-        "name": names[i],
-        "label": v.label,
-        "opName": _op_name(v) if v.inputs else "",
-        "kind": kind,
-        "data": fmt(v.data),
-        "dataValue": v.data,
-        "dataBox": significant(v.data, BOX_DIGITS),
-        "inputs": inputs,
-        "grad": fmt(grad),
-        "gradValue": grad,
-        "gradBox": significant(grad, BOX_DIGITS),
-        "fill": scale.fill(grad),
-        "forwardLines": list(lines.forward) if lines else [],
-        "gradientLines": list(lines.gradient) if lines else [],
+        "width": max((b["x"] + b["w"] for b in boxes), default=0.0),
+        "height": max((b["y"] + b["h"] for b in boxes), default=0.0),
+    }
+
+
+def _hook(
+    h: HookStep, pos: Mapping[Value, int], names: list[str], index: Mapping[Value, int],
+    fmt: Callable[[float], str], box: Callable[[float], str], scale: DivergingScale,
+) -> dict[str, Any]:
+    """A hook step: the Value's hooks turned its gradient ``before`` into ``after``."""
+    return {
+        "kind": "hook", "node": pos[h.node], "receiverName": names[index[h.node]],
+        "before": fmt(h.before), "beforeValue": h.before, "total": fmt(h.after), "totalValue": h.after,
+        "totalBox": box(h.after), "complete": True, "fill": scale.fill(h.after),
+        "totalColor": scale.edge_color(h.after), "totalWidth": scale.width(h.after),
     }
 
 
 def _backward(
-    s: Step, prior: float, index: dict[int, int], pos: dict[int, int], names: list[str], fmt: Any, scale: DivergingScale
+    s: Step,
+    prior: float,
+    pos: Mapping[Value, int],
+    names: list[str],
+    index: Mapping[Value, int],
+    fmt: Callable[[float], str],
+    box: Callable[[float], str],
+    scale: DivergingScale,
 ) -> dict[str, Any]:
-    c, r = index[id(s.consumer)], index[id(s.receiver)]
     return {
         "kind": "backward",
-        "consumer": pos.get(c, -1),
-        "consumerName": names[c],
+        "consumer": pos[s.consumer],
+        "consumerName": names[index[s.consumer]],
         "input": s.index,
-        "node": pos[r],
-        "receiverName": names[r],
-        "upstream": fmt(s.upstream),
-        "upstreamValue": s.upstream,
-        "local": fmt(s.local),
-        "localValue": s.local,
-        "contribution": fmt(s.contribution),
-        "contributionValue": s.contribution,
-        "before": fmt(prior),
-        "beforeValue": prior,
-        "total": fmt(s.total),
-        "totalValue": s.total,
-        "totalBox": significant(s.total, BOX_DIGITS),
-        "sent": s.sent,
-        "complete": s.complete,
+        "node": pos[s.receiver],
+        "receiverName": names[index[s.receiver]],
+        "upstream": fmt(s.upstream), "upstreamValue": s.upstream,
+        "local": fmt(s.local), "localValue": s.local,
+        "contribution": fmt(s.contribution), "contributionValue": s.contribution,
+        "before": fmt(prior), "beforeValue": prior,
+        "total": fmt(s.total), "totalValue": s.total, "totalBox": box(s.total),
         "fill": scale.fill(s.total),
         "totalColor": scale.edge_color(s.total),
         "totalWidth": scale.width(s.total),
         "edgeColor": scale.edge_color(s.contribution),
         "edgeWidth": scale.width(s.contribution),
     }
-
-
-def _terms(steps: list[Step], index: dict[int, int], code: Code | None) -> list[Span | None]:
-    """For each step, the term of its receiver's gradient sum in the code that adds this step's
-    contribution; None where the code's terms do not pair one to one with the steps."""
-    if code is None:
-        return [None] * len(steps)
-    count: dict[int, int] = {}
-    for s in steps:
-        count[id(s.receiver)] = count.get(id(s.receiver), 0) + 1
-    seen: dict[int, int] = {}
-    found: list[Span | None] = []
-    for s in steps:
-        k = seen[id(s.receiver)] = seen.get(id(s.receiver), -1) + 1
-        spans = code.terms[index[id(s.receiver)]]
-        found.append(spans[k] if len(spans) == count[id(s.receiver)] else None)
-    return found
 
 
 def _cap_note(total: int, shown: int, steps_left_out: int, max_nodes: int | None) -> str:

@@ -5,6 +5,10 @@ how deep the colour is and how wide an edge is drawn, on a log scale from the la
 down to ``floor`` times it. Magnitudes below that floor (a 2e-18 beside 0.3, say) are drawn at
 the faintest step instead of stretching the scale until everything else looks the same; an exact
 zero is grey. Colours are worked out here, in Python, and shipped to the page as strings.
+
+>>> scale = DivergingScale.of([0.5, -2.0])
+>>> scale.edge_color(-2.0), scale.width(-2.0), scale.width(0.5) < scale.width(2.0)
+('#2166ac', 6.0, True)
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from dataclasses import dataclass
 
 from ..colors import FlowScale
 
-# (faint, deep) ends of each hue: edges need strong colour, node fills must keep black text readable.
-_EDGE = {+1: ((244, 190, 170), (178, 24, 43)), -1: ((180, 210, 235), (33, 102, 172))}
+# (faint, deep) ends of each hue: edges need strong colour (the faint end still clearly a colour, not
+# the grey of "nothing sent"), node fills must keep black text readable.
+_EDGE = {+1: ((240, 170, 145), (178, 24, 43)), -1: ((150, 190, 228), (33, 102, 172))}
 _FILL = {+1: ((255, 240, 233), (244, 165, 130)), -1: ((236, 244, 251), (146, 197, 222))}
 ZERO_COLOR = "#9a9a9a"
 ZERO_FILL = "#f4f4f4"

@@ -1,22 +1,24 @@
-"""Code generation: a traced graph written out as one Python function (forward, then backward)."""
+"""Code generation: a traced graph written out as one Python function (forward, then backward).
+
+The writer records, as it emits each statement, where every node's value and gradient are computed
+and where each chain-rule term sits (:class:`Lines`): nothing ever re-parses the source.
+"""
 
 from __future__ import annotations
 
 import builtins
-import keyword
 import linecache
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import count
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .. import ops
+from .. import ops, rules
 from ..value import Value
 from .expr import _ATOM, _COND, _FORWARD, _MUL, Expr, _code, _current_guards, _SymbolicMath, _tuple, _value, _wrap
-
-if TYPE_CHECKING:
-    from .step import Replay
+from .identifier import identifier
 
 
 class _NotFinite(ArithmeticError):
@@ -29,17 +31,26 @@ class _GuardFailed(Exception):
 
 _RESERVED = {"sum", "exp", "log", "tanh", "softmax", "isfinite", "params", "inputs", "check", "grads"}
 
+Span = tuple[int, int, int]  # (1-based line, start column, end column) of one term; end exclusive
 
-def _identifier(label: str) -> str:
-    """A readable Python name from a label: ``W_ij[0][1]`` -> ``W_ij_0_1``; '' when none fits."""
-    name = re.sub(r"\W+", "_", label).strip("_")
-    if not name or name[0].isdigit():
-        return ""
-    return name
+
+@dataclass
+class Lines:
+    """Where the nodes of a traced graph (by topological index) live in the generated source.
+
+    ``value``: the line computing (for a param or input: unpacking) the node's value; ``gradient``:
+    the statements of d(output)/d(node), several when a long sum is split (the last one holds the
+    final value); ``term``: per edge (consumer index, input position) the span of its chain-rule term.
+    Constants written into the code and nodes no gradient is asked for have no entry.
+    """
+
+    value: dict[int, int] = field(default_factory=dict)
+    gradient: dict[int, list[int]] = field(default_factory=dict)
+    term: dict[tuple[int, int], Span] = field(default_factory=dict)
 
 
 class _Writer:
-    """Names, statements and the runtime namespace of one generated function."""
+    """Names, statements (with their line numbers) and the runtime namespace of one generated function."""
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {
@@ -53,21 +64,23 @@ class _Writer:
             "GuardFailed": _GuardFailed,
             "FLOATS": ops.FLOATS,
         }
-        self.taken: set[str] = set(_RESERVED) | set(self.namespace) | set(keyword.kwlist)
+        # The rule namespace's code forms bring their own globals (log, sqrt, ...): kept free too.
+        rule_globals = {name for rule in rules.RULES.values() for name in rule.globals}
+        self.taken: set[str] = set(_RESERVED) | set(self.namespace) | rule_globals
         self.lines: list[str] = []
         self.checked: list[str] = []  # names whose finiteness the step checks
         self._probs: dict[tuple[str, ...], list[Expr | float]] = {}
         self._forwards: dict[tuple[Any, str], str] = {}
-        self.helpers: list[str] = []  # ops called through their own forward function
+
+    def __contains__(self, name: object) -> bool:
+        # A name is free only if its gradient's name (d_ + name) is free too.
+        return name in self.taken or f"d_{name}" in self.taken
 
     def name(self, stem: str) -> str:
-        """A fresh variable name (and its gradient's, ``d_`` + name, is kept free too)."""
-        for k in count(1):
-            name = stem if k == 1 else f"{stem}_{k}"
-            if name not in self.taken and f"d_{name}" not in self.taken:
-                self.taken.update((name, f"d_{name}"))
-                return name
-        raise AssertionError("unreachable")
+        """A fresh variable name made from ``stem`` (any text) through :func:`identifier`."""
+        name = identifier(stem, self)
+        self.taken.update((name, f"d_{name}"))
+        return name
 
     def bind(self, stem: str, obj: Any) -> str:
         """Make ``obj`` reachable from the generated code under a fresh name."""
@@ -80,13 +93,15 @@ class _Writer:
         key = (op.forward, repr(op.param))
         if key not in self._forwards:
             forward, param = op.forward, op.param
-            name = self.bind(_identifier(getattr(forward, "__name__", "")) or "forward", lambda *xs: forward(xs, param))
+            name = self.bind(getattr(forward, "__name__", "") or "forward", lambda *xs: forward(xs, param))
+            self.emit(f"# {name}: the op's own forward function, called as it is")
             self._forwards[key] = name
-            self.helpers.append(name)
         return self._forwards[key]
 
-    def emit(self, line: str) -> None:
-        self.lines.append("    " + line)
+    def emit(self, line: str, indent: str = "    ") -> int:
+        """Append a statement; return its 1-based line number."""
+        self.lines.append(indent + line)
+        return len(self.lines)
 
     def assign(self, stem: str, expr: Expr | float, check: bool = False) -> Expr | float:
         """``name = expr`` as a statement; returns the name as an Expr (constants stay constants)."""
@@ -106,8 +121,7 @@ class _Writer:
         if key not in self._probs:
             values = [_value(x) for x in xs]
             known = None if None in values else ops.softmax_floats(values)  # type: ignore[arg-type]
-            stem = "p_" + (key[0] if isinstance(xs[0], Expr) and key[0].isidentifier() else "softmax")
-            name = self.name(stem)
+            name = self.name("p_" + key[0] if isinstance(xs[0], Expr) else "p_softmax")
             self.emit(f"{name} = softmax({_tuple(key)})")
             self._probs[key] = [Expr(f"{name}[{i}]", None if known is None else known[i]) for i in range(len(xs))]
         return self._probs[key]
@@ -125,50 +139,64 @@ def _times(local: Expr | float, g: str) -> str | None:
     return f"{_code(local, _MUL)} * {g}"
 
 
-def _gradient_sum(name: str, terms: list[str], writer: _Writer) -> None:
+def _gradient_sum(name: str, terms: list[tuple[str, tuple[int, int]]], w: _Writer, where: Lines, k: int) -> None:
     """``d_x = t1 + t2 + ...``: left to right, the order in which backward() accumulates them.
 
     Long sums are split over statements (``d_x = d_x + ...``), which keeps the same left-to-right
-    order while keeping expressions shallow for Python's compiler.
+    order while keeping expressions shallow for Python's compiler. Each term's span is recorded.
     """
     chunk = 64
-    writer.emit(f"{name} = " + " + ".join(terms[:chunk]))
-    for k in range(chunk, len(terms), chunk):
-        writer.emit(f"{name} = {name} + " + " + ".join(terms[k : k + chunk]))
+    numbers = where.gradient.setdefault(k, [])
+    for first in range(0, len(terms), chunk):
+        head = f"    {name} = " if first == 0 else f"    {name} = {name} + "
+        part = terms[first : first + chunk]
+        number = w.emit(head + " + ".join(code for code, _ in part), indent="")
+        numbers.append(number)
+        col = len(head)
+        for code, edge in part:
+            where.term[edge] = (number, col, col + len(code))
+            col += len(code) + 3
 
-
-# --- tracing ----------------------------------------------------------------------------------------
-
-
-# --- code generation ----------------------------------------------------------------------------------
 
 _counter = count()
+_WORD = re.compile(r"\w+")
 
 
 def _generate(
-    output: Value, order: list[Value], params: tuple[Value, ...], inputs: tuple[Value, ...]
-) -> tuple[str, Callable[[list[float], list[float]], tuple[float, tuple[float, ...]]]]:
-    w = _Writer()
-    math_ns = _SymbolicMath(w)
-    param_ids = {id(p) for p in params}
-    what = f"{output.op or 'leaf'} output {output.label!r}" if output.label else f"{output.op or 'leaf'} output"
-    header = [
-        "def replay_step(params, inputs):",
-        f'    """The {what}: {len(order)} nodes, {len(params)} params, {len(inputs)} inputs '
-        '(written by autograd.replay)."""',
-    ]
+    output: Value,
+    order: list[Value],
+    params: tuple[Value, ...],
+    inputs: tuple[Value, ...],
+    names: Mapping[Value, str] | None = None,
+) -> tuple[str, Callable[[list[float], list[float]], tuple[float, tuple[float, ...]]], Lines]:
+    """The step's source, its compiled function, and where each node lives in the source.
 
-    def leaf_names(leaves: tuple[Value, ...], stem: str) -> list[str]:
-        return [w.name(_identifier(v.label) or f"{stem}{k}") for k, v in enumerate(leaves)]
+    ``names`` (any text) name the variables, through :func:`identifier`; by default the labels.
+    """
+    w = _Writer()
+    where = Lines()
+    math_ns = _SymbolicMath(w)
+    names = names or {}
+    index = {id(node): k for k, node in enumerate(order)}
+    param_ids = {id(p) for p in params}
+    w.emit("def replay_step(params, inputs):", indent="")
+    # No user text here: only numbers, so no label or op name can end the docstring early.
+    w.emit(f'"""d(output)/d(params) for a graph of {len(order)} nodes, {len(params)} params and '
+           f'{len(inputs)} inputs (written by autograd.replay)."""')
 
     exprs: dict[int, Expr | float] = {}
     for leaves, stem, var in ((params, "w", "params"), (inputs, "x", "inputs")):
-        names = leaf_names(leaves, stem)
-        for name, v in zip(names, leaves):
+        leaf_names = [w.name(names.get(v) or v.label or f"{stem}{k}") for k, v in enumerate(leaves)]
+        for name, v in zip(leaf_names, leaves):
             exprs[id(v)] = Expr(name, v.data)
-        if names:
-            for line in _wrap("(", names, f",) = {var}"):
-                w.emit(line)
+        if leaf_names:
+            line_of: dict[str, int] = {}
+            for line in _wrap("(", leaf_names, f",) = {var}"):
+                number = w.emit(line)
+                line_of.update((token, number) for token in _WORD.findall(line))
+            for name, v in zip(leaf_names, leaves):
+                if id(v) in index:  # a param the output does not depend on is not in the graph
+                    where.value[index[id(v)]] = line_of[name]
 
     # Forward: each node from its inputs; a node reaching no param needs no gradient.
     w.emit("# forward: every node from its inputs")
@@ -181,7 +209,7 @@ def _generate(
             needs_grad[id(node)] = id(node) in param_ids
             continue
         args = [exprs[id(i)] for i in node.inputs]
-        stem = _identifier(node.label) or ("output" if node is output else f"v{k}")
+        stem = names.get(node) or node.label or ("output" if node is output else f"v{k}")
         template = _FORWARD.get(op.forward)
         if template is not None:
             fw = template(w, args, op.param)
@@ -190,6 +218,8 @@ def _generate(
             fn = w.forward_function(op)
             fw = Expr(f"{fn}({', '.join(_code(a, _COND) for a in args)})", node.data)
         out = w.assign(stem, fw, check=True)
+        if isinstance(out, Expr):
+            where.value[k] = len(w.lines)
         exprs[id(node)] = out
         needs_grad[id(node)] = any(needs_grad[id(i)] for i in node.inputs)
         if needs_grad[id(node)]:
@@ -198,31 +228,30 @@ def _generate(
     # Backward: d(output)/d(node), from the output down; each node's gradient is the sum of the
     # contributions of the nodes that use it, in the order backward() adds them.
     w.emit("# backward: d(output)/d(node) = sum over its users of (local derivative * the user's gradient)")
-    terms: dict[int, list[str]] = {id(output): []}
+    terms: dict[int, list[tuple[str, tuple[int, int]]]] = {id(output): []}
     grad_names: dict[int, str] = {}
-    for node in reversed(order):
+    for k in range(len(order) - 1, -1, -1):
+        node = order[k]
         if not needs_grad[id(node)]:
             continue
+        base = exprs[id(node)]
         if node is output:
-            name = f"d_{_code(exprs[id(node)], _ATOM)}" if isinstance(exprs[id(node)], Expr) else "d_output"
-            w.emit(f"{name} = 1.0")
+            name = f"d_{_code(base, _ATOM)}" if isinstance(base, Expr) else "d_output"
+            where.gradient[k] = [w.emit(f"{name} = 1.0")]
         else:
             pending = terms.pop(id(node), [])
             if not pending:
                 continue  # nothing reaches this node: its gradient is 0.0, it sends nothing on
-            base = exprs[id(node)]
             name = f"d_{base.code}" if isinstance(base, Expr) and base.code.isidentifier() else w.name("d_node")
-            _gradient_sum(name, pending, w)
+            _gradient_sum(name, pending, w, where, k)
         grad_names[id(node)] = name
         if node._rule is None:
             continue
-        for inp, local in zip(node.inputs, rules[id(node)]):
+        for i, (inp, local) in enumerate(zip(node.inputs, rules[id(node)])):
             if needs_grad[id(inp)]:
                 term = _times(local, name)
                 if term is not None:
-                    terms.setdefault(id(inp), []).append(term)
-
-    _record_node_names(w, order, exprs, grad_names)
+                    terms.setdefault(id(inp), []).append((term, (k, i)))
 
     # Results: the output and each param's gradient. "+ 0.0" turns a -0.0 (from a first term that
     # is -0.0) into 0.0, as backward()'s accumulation, which starts from 0.0, does; nothing else changes.
@@ -236,14 +265,12 @@ def _generate(
         w.emit(line)
     w.emit("    raise NotFinite")
     w.emit(f"return {out_code}, grads")
-    if w.helpers:
-        header.append(f"    # {', '.join(w.helpers)}: the ops' own forward functions, called as they are")
-    source = "\n".join([*header, *w.lines]) + "\n"
+    source = "\n".join(w.lines) + "\n"
     filename = f"<replay {next(_counter)}>"
     # Registered with linecache so that a traceback through the generated code shows its lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), w.namespace)
-    return source, w.namespace["replay_step"]
+    return source, w.namespace["replay_step"], where
 
 
 def _param_code(w: _Writer, param: Any) -> str:
@@ -267,7 +294,7 @@ def _rule(
     try:
         local = tuple(op.local(math_ns, out, args, op.param))
     except TypeError:
-        fn = w.bind(f"local_{_identifier(op.name) or 'op'}", op.local)
+        fn = w.bind(f"local_{op.name}", op.local)
         name = w.name(f"dl_{stem}")
         w.emit(f"{name} = {fn}(FLOATS, {_code(out, _ATOM)}, {_tuple(args)}, {_param_code(w, op.param)})")
         local = tuple(Expr(f"{name}[{i}]", v) for i, v in enumerate(node.local_grads))
@@ -280,81 +307,3 @@ def _rule(
     if op.checks_local:
         local = tuple(w.assign(f"dl_{stem}", x, check=True) for x in local)
     return local
-
-
-# --- where each node lives in the generated code (for the explorer) --------------------------------
-
-# The generated code's globals hold, under this name, each node's (forward name, gradient name) in
-# topological order. No generated name starts with "__" (labels are stripped of leading underscores).
-_NODE_NAMES = "__node_names__"
-
-
-def _record_node_names(
-    w: _Writer, order: list[Value], exprs: dict[int, Expr | float], grad_names: dict[int, str]
-) -> None:
-    names = []
-    for node in order:
-        fw = exprs.get(id(node))
-        forward = fw.code if isinstance(fw, Expr) and fw.code.isidentifier() else None
-        names.append((forward, grad_names.get(id(node))))
-    w.namespace[_NODE_NAMES] = tuple(names)
-
-
-class NodeLines(tuple[tuple[int, ...], tuple[int, ...]]):
-    """Where one node lives in a replay's ``source``: ``(forward, gradient)`` 1-based line numbers.
-
-    ``forward``: the statement computing (or, for a param, unpacking) the node's value; ``gradient``:
-    the statement(s) computing d(output)/d(node), several when a long sum is split. Either is empty
-    when the code has none (a constant written into the code; a node no gradient is asked for).
-    """
-
-    __slots__ = ()
-
-    @property
-    def forward(self) -> tuple[int, ...]:
-        return self[0]
-
-    @property
-    def gradient(self) -> tuple[int, ...]:
-        return self[1]
-
-
-def node_lines(step: Replay) -> list[NodeLines]:
-    """For each node of the traced graph, in topological order, its lines in ``step.source``.
-
-    >>> from autograd import Value
-    >>> from autograd.replay import trace
-    >>> x = Value(3.0, "x"); y = x * x; y.label = "y"
-    >>> step = trace(y, params=[x])
-    >>> lines = step.source.splitlines()
-    >>> [lines[n - 1].strip() for n in node_lines(step)[1].gradient]
-    ['d_y = 1.0']
-    >>> [lines[n - 1].strip() for n in node_lines(step)[0].gradient]
-    ['d_x = x * d_y + x * d_y']
-    """
-    names: tuple[tuple[str | None, str | None], ...] = step._function.__globals__[_NODE_NAMES]
-    lines = step.source.splitlines()
-    marks = [n for n, line in enumerate(lines) if line.startswith(("    # forward:", "    # backward:"))]
-    forward, backward = (marks + [len(lines)] * 2)[:2]
-    assigned: dict[str, list[int]] = {}
-    for n, line in enumerate(lines):
-        if n < forward:  # the header: "(a, b,) = params", possibly wrapped; a param's line is its unpacking
-            code = line.strip()
-            if n < 2 or code.startswith(("#", '"""')):
-                continue
-            targets = re.findall(r"\w+", code.partition(" = ")[0] if " = " in code else code)
-        else:  # a statement "    name = ..." (wrapped continuations are indented deeper)
-            head, sep, _ = line.partition(" = ")
-            if not sep or line.startswith("     ") or not head.strip().isidentifier():
-                continue
-            targets = [head.strip()]
-        kind = "d" if n > backward else "f"
-        for target in targets:
-            assigned.setdefault(f"{kind} {target}", []).append(n + 1)
-    return [
-        NodeLines((
-            tuple(assigned.get(f"f {forward}", ())) if forward else (),
-            tuple(assigned.get(f"d {gradient}", ())) if gradient else (),
-        ))
-        for forward, gradient in names
-    ]

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import ops
+from .. import ops, rules
 
 if TYPE_CHECKING:
     from .codegen import _Writer
@@ -183,15 +183,6 @@ def _call(name: str, fn: Callable[[float], float], x: Expr | float) -> Expr | fl
     return Expr(f"{name}({x.code})", value)
 
 
-def _step(x: Expr | float) -> Expr | float:
-    # Mirrors ops.FloatMath.step (1.0 for x > 0, else 0.0), written branch-free as a conditional
-    # expression so that a relu switching sides needs no guard. Tests compare the two bit for bit.
-    if not isinstance(x, Expr):
-        return ops.FLOATS.step(x)
-    value = None if x.value is None else ops.FLOATS.step(x.value)
-    return Expr(f"1.0 if {_code(x, _ADD)} > 0.0 else 0.0", value, _COND)
-
-
 def _relu(x: Expr | float) -> Expr | float:
     # Mirrors ops._relu: x if x > 0.0 else 0.0.
     if not isinstance(x, Expr):
@@ -202,19 +193,37 @@ def _relu(x: Expr | float) -> Expr | float:
 
 
 class _SymbolicMath:
-    """The math namespace of derivative rules (see ``ops.FloatMath``), producing code."""
+    """The rule namespace (:mod:`autograd.rules`) producing code: each function through its code form.
+
+    ``m.softmax`` is the writer's, which computes each distinct softmax once for the forward value
+    and the rules that share it. A function with no entry raises TypeError: the rule is then called
+    on floats at run time.
+    """
 
     def __init__(self, writer: _Writer) -> None:
         self._writer = writer
 
-    def log(self, x: Expr | float) -> Expr | float:
-        return _call("log", math.log, x)
-
-    def step(self, x: Expr | float) -> Expr | float:
-        return _step(x)
-
     def softmax(self, xs: Sequence[Expr | float]) -> list[Expr | float]:
         return self._writer.softmax(xs)
+
+    def __getattr__(self, name: str) -> Any:
+        rule = rules.RULES.get(name)
+        if rule is None:
+            raise TypeError(f"the rule namespace function {name!r} has no code form")
+        return lambda *args: _rule_code(self._writer, rule, args)
+
+
+def _rule_code(writer: _Writer, rule: rules.Rule, args: Sequence[Expr | float]) -> Expr | float:
+    """``rule`` applied to ``args`` as code (its code form, its globals bound); a float on constants."""
+    if not any(isinstance(a, Expr) for a in args):
+        return rule.floats(*args)
+    writer.namespace.update(rule.globals)
+    values = [_value(a) for a in args]
+    try:
+        value = None if None in values else rule.floats(*values)
+    except (ArithmeticError, ValueError):
+        value = None
+    return Expr(rule.code.format(*(_code(a, _COND) for a in args)), value)
 
 
 # --- the forward computations, one entry per op ----------------------------------------------------

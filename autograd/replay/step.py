@@ -5,12 +5,12 @@ from __future__ import annotations
 import linecache
 import math
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from .. import ops
-from ..sweep import accumulate, topological_order
-from ..value import Value, as_float, value_list
-from .codegen import _generate, _GuardFailed
+from ..grad_mode import recording
+from ..sweep import accumulate, grad, topological_order
+from ..value import Value, apply, as_float, value_list
+from .codegen import Lines, _generate, _GuardFailed
 
 
 class ReplayMismatch(ValueError):
@@ -32,12 +32,16 @@ def _leaves(values: Iterable[Value], what: str) -> tuple[Value, ...]:
     return items
 
 
-def trace(output: Value, params: Iterable[Value], inputs: Iterable[Value] = ()) -> Replay:
+def trace(
+    output: Value, params: Iterable[Value], inputs: Iterable[Value] = (), names: Mapping[Value, str] | None = None
+) -> Replay:
     """Record ``output``'s graph once and return a :class:`Replay` that recomputes it from floats.
 
     ``params`` are the leaves whose gradients each call returns (in this order); ``inputs`` are
     leaves read afresh on each call without a gradient (data that changes between steps). Both are
     read from their current ``.data``. Every other leaf is a constant written into the code.
+    ``names`` (optional, any text per Value) name the code's variables, by default the labels; text
+    reaches the code only through :func:`~autograd.replay.identifier`.
     """
     if not isinstance(output, Value):
         raise TypeError(f"trace takes the output Value of a graph, not {type(output).__name__}: {output!r}")
@@ -54,7 +58,7 @@ def trace(output: Value, params: Iterable[Value], inputs: Iterable[Value] = ()) 
                 f"{node!r} has hooks; a replay does not run hooks: remove them (handle.remove()) "
                 "or use backward() for this graph"
             )
-    return Replay(output, order, params, inputs)
+    return Replay(output, order, params, inputs, names)
 
 
 class Replay:
@@ -66,7 +70,12 @@ class Replay:
     """
 
     def __init__(
-        self, output: Value, order: list[Value], params: tuple[Value, ...], inputs: tuple[Value, ...]
+        self,
+        output: Value,
+        order: list[Value],
+        params: tuple[Value, ...],
+        inputs: tuple[Value, ...],
+        names: Mapping[Value, str] | None = None,
     ) -> None:
         self.params = params
         self.inputs = inputs
@@ -82,7 +91,8 @@ class Replay:
         self._constant_data = [node.data for node in self._constants]
         self._param_index = [index.get(id(p), -1) for p in params]
         self.n_nodes = len(order)
-        self.source, self._function = _generate(output, order, params, inputs)
+        self.source, self._function, lines = _generate(output, order, params, inputs, names)
+        self.lines: Lines = lines  # where each node (by topological index) lives in ``source``
         # The source stays in linecache (for tracebacks through it) as long as this replay lives:
         # a loop that retraces would otherwise keep every generated source forever.
         weakref.finalize(self, linecache.cache.pop, self._function.__code__.co_filename, None)
@@ -164,41 +174,23 @@ class Replay:
                 )
 
     def _interpret(self, params: list[float], data: list[float]) -> tuple[float, list[float]]:
-        """The step computed the way the engine computes it (same rules, same order, same errors)."""
+        """The step computed by the engine itself: the recorded tape rebuilt as Values, then grad()
+        (the engine's one sweep): the same rules, order, numbers and errors as a dynamic step."""
         slots = params + data
         constants = iter(self._constant_data)
-        values: list[float] = []
-        locals_: list[tuple[float, ...]] = []
-        for op, wiring, slot in zip(self._ops, self._wiring, self._slots):
-            if op is None:
-                if slot >= 0:
-                    what = (
-                        f"param {slot} ({self.params[slot]!r})"
-                        if slot < self._n_params
-                        else f"input {slot - self._n_params}"
-                    )
-                    values.append(as_float(slots[slot], f"the replay's {what}"))
+        nodes: list[Value] = []
+        token = recording().set(True)  # rebuilt with its graph even when called inside no_grad
+        try:
+            for op, wiring, slot in zip(self._ops, self._wiring, self._slots):
+                if op is not None:
+                    nodes.append(apply(op, *[nodes[i] for i in wiring]))
+                elif slot < 0:
+                    nodes.append(Value(next(constants)))
                 else:
-                    values.append(next(constants))
-                locals_.append(())
-                continue
-            xs = tuple(values[i] for i in wiring)
-            out = op.forward(xs, op.param)
-            values.append(out)
-            locals_.append(ops.local_floats(op, out, xs))
-        grads = [0.0] * len(values)
-        grads[-1] = 1.0
-        for k in range(len(values) - 1, -1, -1):
-            g = grads[k]
-            if g:
-                for i, local in zip(self._wiring[k], locals_[k]):
-                    grads[i] += local * g
-        for k, g in enumerate(grads):
-            if not math.isfinite(g):
-                recorded = self._ops[k]
-                raise ValueError(
-                    f"the gradient reaching node {k} ({recorded.name if recorded is not None else 'a leaf'}) "
-                    f"overflowed to {g}; the graph's derivatives multiply to more than a float holds "
-                    "(scale the inputs or the loss down)"
-                )
-        return values[-1], [grads[k] if k >= 0 else 0.0 for k in self._param_index]
+                    n = self._n_params
+                    what = f"param {slot} ({self.params[slot]!r})" if slot < n else f"input {slot - n}"
+                    nodes.append(Value(as_float(slots[slot], f"the replay's {what}")))
+        finally:
+            recording().reset(token)
+        found = iter(grad(nodes[-1], [nodes[k] for k in self._param_index if k >= 0]))
+        return nodes[-1].data, [next(found) if k >= 0 else 0.0 for k in self._param_index]

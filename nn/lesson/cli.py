@@ -6,17 +6,22 @@
     chainrule bench [options]      the benchmarks (from a source checkout)
 
 Each subcommand passes the rest of the command line to its own program, so ``chainrule demo --help``
-is the walkthrough's own help. ``main`` returns the exit status instead of exiting, for tests.
+is the walkthrough's own help. Exit status: 0 all right, 1 an answer is wrong (``check``), 2 a usage
+or file problem; a user's mistake is one line on stderr, never a traceback. ``main`` returns the
+exit status instead of exiting, for tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata
-from pathlib import Path
+from importlib import machinery, metadata
+from importlib.machinery import ModuleSpec
+
+from . import terminal
 
 PROG = "chainrule"
 
@@ -39,21 +44,19 @@ def _check(argv: list[str]) -> int:
     return exercise.check_main(argv)
 
 
-def benchmarks_folder() -> Path | None:
-    """The source checkout's ``benchmarks/`` beside the ``nn`` package (an editable install), if it is there."""
-    folder = Path(__file__).resolve().parents[2] / "benchmarks"
-    return folder if (folder / "__main__.py").is_file() else None
+def find_benchmarks() -> ModuleSpec | None:
+    """The ``benchmarks`` package that ``python -m benchmarks`` would run from here, if it is importable
+    (in a clone of the repository: the current folder, or the source tree on the path)."""
+    return machinery.PathFinder.find_spec("benchmarks", [os.getcwd(), *sys.path])
 
 
 def _bench(argv: list[str]) -> int:
-    folder = benchmarks_folder()
-    if folder is None:
-        print(f"{PROG}: the benchmarks are not installed with the package; in a clone of the chainrule "
-              "repository run `make bench` (or `pip install -e '.[bench,torch]' && python -m benchmarks`)",
-              file=sys.stderr)
-        return 1
+    if find_benchmarks() is None:
+        return terminal.fail(f"{PROG} bench", "the benchmarks are not installed with the package; in a clone of "
+                             "the chainrule repository run `make bench` (or `pip install -e '.[bench,torch]' && "
+                             "python -m benchmarks`)")
     # A separate process, as `python -m benchmarks` runs: timings are not disturbed by this one.
-    return subprocess.call([sys.executable, "-m", "benchmarks", *argv], cwd=folder.parent)
+    return subprocess.call([sys.executable, "-m", "benchmarks", *argv])
 
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
@@ -70,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
         description="chainrule: a scalar autodiff engine that shows backpropagation happen.",
-        epilog=f"'{PROG} COMMAND --help' shows a command's own options.",
+        epilog=f"'{PROG} COMMAND --help' shows a command's own options. {terminal.EXIT_CODES}.",
     )
     p.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -96,13 +99,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = parser().parse_args(args)  # --help, --version, or a mistake: argparse explains
         if parsed.command is None:
             parser().print_help()
-            return 2
-        return 0  # pragma: no cover (every command is dispatched above)
+            return terminal.USAGE
+        return terminal.OK  # pragma: no cover (every command is dispatched above)
     except SystemExit as stop:  # argparse's --help (0) and usage errors (2), from any subcommand
         code = stop.code
         if isinstance(code, str):
             print(code, file=sys.stderr)
-        return code if isinstance(code, int) else (0 if code is None else 1)
+        return code if isinstance(code, int) else (terminal.OK if code is None else terminal.USAGE)
+    except BrokenPipeError:  # the reader left (`chainrule demo | head`) while argparse or a command printed
+        terminal.stop_output()
+        return terminal.OK
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -14,11 +14,24 @@ explorer (HTML) into --out.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
 
 from . import experiments as ex
-from . import text
+from . import matrices, terminal, text
 from . import walkthrough as wt
+
+
+def _finite(text: str) -> float:
+    """A command-line number that is finite (``inf`` and ``nan`` parse as floats, and mean nothing here)."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return x
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
@@ -27,13 +40,13 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
         description="Work the backpropagation tutorial's 3-3-3-3 network (ReLU, sigmoid, softmax) exactly, "
         "side by side with the numbers the tutorial printed.",
         epilog="Sections: 1 forward, 2 backward + SGD step (3: the comparison marks and reasons are part of 1-2), "
-        "4 the tutorial's open questions, 5 training, 6 pictures.",
+        f"4 the tutorial's open questions, 5 training, 6 pictures. {terminal.EXIT_CODES}.",
     )
     parser.add_argument("--loss", choices=ex.LOSS_NAMES, default="tutorial",
                         help="'tutorial': its mean binary cross-entropy -(1/3)*sum(y log o + (1-y) log(1-o)) "
                         "(default); 'categorical': -sum(y log o)")
     parser.add_argument("--steps", type=int, default=200, help="training steps in section 5 (default 200)")
-    parser.add_argument("--lr", type=float, default=0.05,
+    parser.add_argument("--lr", type=_finite, default=0.05,
                         help="learning rate for section 5 (default 0.05; section 2 always uses the tutorial's 0.01)")
     parser.add_argument("--optimizer", "--optimiser", choices=("sgd", "adam"), default="sgd",
                         help="optimiser for section 5 (default sgd)")
@@ -57,6 +70,8 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
         parser.error("--steps must be >= 0")
     if not args.lr > 0:
         parser.error("--lr must be positive")
+    if 6 in args.sections and Path(args.out).exists() and not Path(args.out).is_dir():
+        parser.error(f"--out {args.out!r} is a file; section 6 writes its pictures into a folder")
     return args
 
 
@@ -93,7 +108,9 @@ def pictures(out_dir: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
-    """Run the walkthrough with command-line options ``argv`` (default ``sys.argv[1:]``); returns 0."""
+    """Run the walkthrough with command-line options ``argv`` (default ``sys.argv[1:]``); returns 0, or 2
+    if training overflows (a huge ``--lr``) or the pictures cannot be written into ``--out`` (what was
+    printed before stays printed)."""
     args = parse_args(argv, prog)
     show = args.sections
     walk = wt.build(args.loss)
@@ -106,16 +123,24 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             ex.batch_experiment(args.loss),
             ex.symmetry_experiment(args.loss),
             ex.vanishing_experiment(seed=args.seed, loss=args.loss),
-        )
-    print("\n".join(out), flush=True)
+        ) + matrices.section(args.loss)
+    terminal.say("\n".join(out))
     if 5 in show:
-        result = ex.train(args.loss, args.steps, args.lr, args.optimizer, args.seed, args.init,
-                          progress=Progress(not args.no_progress))
-        print("\n".join(text.render_training(result, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
-                                           init=args.init)))
+        try:
+            result = ex.train(args.loss, args.steps, args.lr, args.optimizer, args.seed, args.init,
+                              progress=Progress(not args.no_progress))
+        except ValueError as error:  # the engine refuses a number that overflowed: the options drove it there
+            return terminal.fail(prog or "demo", f"training stopped: {error}; a smaller --lr keeps the numbers finite")
+        terminal.say("\n".join(text.render_training(result, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
+                                                  init=args.init)))
     if 6 in show:
-        print("\n".join(pictures(args.out)))
-    return 0
+        try:
+            lines = pictures(args.out)
+        except OSError as error:
+            return terminal.fail(prog or "demo",
+                                 f"cannot write the pictures into --out {args.out!r}: {error.strerror or error}")
+        terminal.say("\n".join(lines))
+    return terminal.OK
 
 
 if __name__ == "__main__":

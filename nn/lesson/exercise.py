@@ -5,6 +5,7 @@ written and why.
 
     chainrule exercise --seed 7 --out ex7     # ex7/worksheet.md and ex7/answers.toml
     chainrule check ex7/answers.toml          # exit 0: all agree; 1: something to fix; 2: a bad file
+    chainrule exercise --out ex7 --force      # start again: replaces an answers file already filled in
 
 (``python -m nn.lesson.exercise [--seed N] [--out DIR]`` and ``python -m nn.lesson.exercise check FILE`` do the same.)
 The template names every quantity with the tutorial's 1-based names (``h1_in1``, ``W_k1l2``);
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import textwrap
 import tomllib
@@ -27,8 +29,9 @@ from autograd import Value
 from autograd.diagnose import diagnose
 
 from .. import losses
-from ..modules import MLP, Layer
-from . import tutorial
+from ..io import nests_deeper, read_at_most, write_atomically
+from ..modules import MLP
+from . import terminal, tutorial
 
 SECTIONS = {
     "data": "values of the forward pass",
@@ -60,20 +63,12 @@ class Exercise:
 
     def network(self) -> MLP:
         """The network, labelled with the tutorial's 1-based names."""
-        layers = [
-            Layer.from_matrices(W, [tutorial.BIAS] * 3, act, names=(src, dst), node_names=nodes,
-                                labels=tutorial.tutorial_labels)
-            for W, act, (src, dst), nodes in zip(
-                self.weights, tutorial.ACTIVATIONS, (("i", "j"), ("j", "k"), ("k", "l")), tutorial.NODE_NAMES
-            )
-        ]
-        return MLP.from_layers(layers)
+        return tutorial.network(self.weights)
 
     def loss(self, model: MLP | None = None) -> Value:
         """The tutorial's loss E on the tutorial's input and target, as a graph."""
         model = model or self.network()
-        xs = [Value(v, f"i{k + 1}") for k, v in enumerate(tutorial.INPUT)]
-        E = losses.binary_cross_entropy(model(xs), tutorial.TARGET)
+        E = losses.binary_cross_entropy(model(tutorial.inputs()), tutorial.TARGET)
         E.label = "E"
         return E
 
@@ -154,22 +149,40 @@ def template(ex: Exercise) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``chainrule exercise``: write worksheet.md and answers.toml for the tutorial's network or a seeded variant."""
+    """``chainrule exercise``: write worksheet.md and answers.toml for the tutorial's network or a seeded variant.
+
+    Refuses (exit 2, writing nothing) an ``--out`` that is a file or cannot be made, and an
+    answers.toml already there that differs from the fresh template (answers filled in) unless
+    ``--force``."""
     parser = argparse.ArgumentParser(
         prog="chainrule exercise",
         description="Write a backpropagation worksheet (Markdown) and an answers template (TOML).",
+        epilog=terminal.EXIT_CODES,
     )
     parser.add_argument("--seed", type=int, default=None,
                         help="draw a variant network with other weights (default: the tutorial's own)")
     parser.add_argument("--out", default="exercise", metavar="DIR", help="folder to write into (default exercise/)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an answers.toml in DIR even if answers were filled in")
     args = parser.parse_args(argv)
     ex = Exercise.make(args.seed)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "worksheet.md").write_text(worksheet(ex), encoding="utf-8")
-    (out / "answers.toml").write_text(template(ex), encoding="utf-8")
-    print(f"Wrote {out / 'worksheet.md'} and {out / 'answers.toml'}.")
-    return 0
+    files = {out / "worksheet.md": worksheet(ex), out / "answers.toml": template(ex)}
+    if out.exists() and not out.is_dir():
+        return terminal.fail("chainrule exercise", f"--out {args.out!r} is a file; the exercise goes into a folder")
+    try:
+        answers = out / "answers.toml"
+        if not args.force and answers.exists() and answers.read_bytes() != files[answers].encode("utf-8"):
+            return terminal.fail("chainrule exercise", f"{answers} already holds other answers (filled in, or "
+                                 "another exercise); nothing was written. Pass --force to replace it, or choose "
+                                 "another --out.")
+        out.mkdir(parents=True, exist_ok=True)
+        for path, text in files.items():
+            write_atomically(path, text)
+    except OSError as error:
+        return terminal.fail("chainrule exercise", f"cannot write into --out {args.out!r}: {error.strerror or error}")
+    terminal.say(f"Wrote {out / 'worksheet.md'} and {out / 'answers.toml'}.")
+    return terminal.OK
 
 
 # --- checking a filled template -------------------------------------------------------------------
@@ -179,12 +192,30 @@ class AnswersError(ValueError):
     """A template that cannot be checked, with what was wrong and what is accepted."""
 
 
+MAX_DEPTH = 10
+"""An answers file nesting arrays or inline tables deeper than this is refused before it is parsed."""
+
+MAX_BYTES = 1_000_000
+"""An answers file longer than this is refused unread (the template is under 2 KB; ``/dev/zero`` is endless)."""
+
+# TOML's strings (multi-line first) and comments: brackets inside them do not nest.
+_TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
+
+
 def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]:
     """Read a filled template: the exercise (from its seed) and the answered values by table."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = read_at_most(path, MAX_BYTES + 1)
     except OSError as error:
         raise AnswersError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_BYTES:
+        raise AnswersError(f"{path} is larger than {MAX_BYTES} bytes; an answers file takes a few KB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AnswersError(f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    if nests_deeper(text, _TOML_STRINGS, MAX_DEPTH):
+        raise AnswersError(f"{path} nests arrays or tables more than {MAX_DEPTH} deep; answers are plain numbers")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -207,7 +238,7 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
                            "leave it as the template wrote it")
     unknown = set(doc) - {"network", *SECTIONS}
     if unknown:
-        raise AnswersError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; accepted: {', '.join(SECTIONS)}")
+        raise AnswersError(f"{path}: unknown table(s) {_shown(unknown)}; accepted: {', '.join(SECTIONS)}")
     known = ex.quantities()
     answers: dict[str, dict[str, Any]] = {}
     for table in SECTIONS:
@@ -216,7 +247,7 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
             raise AnswersError(f"{path}: [{table}] must be a table of name = value")
         extra = set(given) - set(known[table])
         if extra:
-            raise AnswersError(f"{path}: [{table}] has no quantity {', '.join(sorted(extra))}; "
+            raise AnswersError(f"{path}: [{table}] has no quantity {_shown(extra)}; "
                                f"the names are like {', '.join(known[table][:3])}")
         answers[table] = {}
         for name, value in given.items():
@@ -227,6 +258,13 @@ def read_answers(path: str | Path) -> tuple[Exercise, dict[str, dict[str, Any]]]
                                    f"got {value!r}")
             answers[table][name] = value
     return ex, answers
+
+
+def _shown(names: set[str], most: int = 5) -> str:
+    """Names from the file as printable text, the first ``most`` of them: a bare name as it is,
+    anything else quoted and escaped (a key holding a newline or a terminal escape is shown, not obeyed)."""
+    first = [n if n.isidentifier() and n.isascii() else repr(n)[:40] for n in sorted(names)[:most]]
+    return ", ".join(first) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def check(path: str | Path) -> tuple[int, str]:
@@ -252,15 +290,15 @@ def check_main(argv: list[str] | None = None) -> int:
     """``chainrule check answers.toml``: print the diagnosis; exit 0 if every answer agrees, 1 if not,
     2 for a file that cannot be checked."""
     parser = argparse.ArgumentParser(prog="chainrule check",
-                                     description="Check a filled answers template and explain each mistake.")
+                                     description="Check a filled answers template and explain each mistake.",
+                                     epilog=terminal.EXIT_CODES)
     parser.add_argument("answers", help="the answers.toml written by `chainrule exercise`, filled in")
     args = parser.parse_args(argv)
     try:
         code, text = check(args.answers)
     except AnswersError as error:
-        print(f"chainrule check: {error}", file=sys.stderr)
-        return 2
-    print(text)
+        return terminal.fail("chainrule check", str(error))
+    terminal.say(text)
     return code
 
 

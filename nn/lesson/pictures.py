@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograd import Value
-from autograd.draw import draw_flow, draw_graph, explore
+from autograd import Value, topological_order
+from autograd.diagnose.report import Report
+from autograd.draw import draw_flow, draw_graph
+from autograd.explorer import Explorer
 from autograd.render import Picture
 
 from .. import losses
-from ..draw import draw_clustered_graph, draw_network, model_options
+from ..draw import draw_clustered_graph, draw_network, explore
 from ..modules import MLP
-from . import tutorial
+from . import tutorial, walkthrough
 
 
 def write_tutorial_pictures(out_dir: str | os.PathLike[str]) -> list[Path]:
@@ -21,7 +23,7 @@ def write_tutorial_pictures(out_dir: str | os.PathLike[str]) -> list[Path]:
 
     ``tutorial_graph.svg`` (every scalar Value, in layer columns), ``tutorial_flow.svg`` (the same
     graph coloured by the gradient flowing), ``tutorial_network.svg`` (the network view) and
-    ``tutorial_explorer.html`` (the step-through page, :func:`autograd.draw.explore`). Returns their paths.
+    ``tutorial_explorer.html`` (the step-through page, :func:`tutorial_explorer`). Returns their paths.
     """
     folder = Path(out_dir)
     model, loss = _tutorial_after_backward()
@@ -36,8 +38,35 @@ def write_tutorial_pictures(out_dir: str | os.PathLike[str]) -> list[Path]:
         ("tutorial_network.svg", draw_network(model, loss, title="the tutorial's 3-3-3-3 network after backward()")),
     ]
     written = [picture.save_svg(folder / name) for name, picture in pictures]
-    page = explore(loss, **model_options(model, loss), title="the tutorial's network")
-    return [*written, page.save_html(folder / "tutorial_explorer.html")]
+    return [*written, tutorial_explorer().save_html(folder / "tutorial_explorer.html")]
+
+
+def tutorial_explorer() -> Explorer:
+    """The tutorial's step-through page (:func:`nn.draw.explore`): its network with the inputs named
+    ``i1``..``i3``, and in the record of each quantity the tutorial printed, the printed number with
+    diagnose's verdict and cause (:func:`nn.lesson.walkthrough.diagnosis`)."""
+    model = tutorial.network()
+    loss = losses.binary_cross_entropy(model([Value(x, f"i{k + 1}") for k, x in enumerate(tutorial.INPUT)]),
+                                       tutorial.TARGET)
+    loss.label = "E"
+    notes = printed_notes(loss, walkthrough.diagnosis())
+    return explore(model, loss, title="the tutorial's network", notes=notes)
+
+
+def printed_notes(root: Value, report: Report) -> dict[Value, str]:
+    """For each Value of ``root``'s graph that a claim of ``report`` is about (by label; a local
+    derivative or a chain-rule term goes to the Value it is of): what was printed and the verdict."""
+    by_label = {v.label: v for v in topological_order(root) if v.label}
+    notes: dict[Value, list[str]] = {}
+    for e in report:
+        label = e.key if isinstance(e.key, str) else e.key[0]  # type: ignore[index]
+        if label not in by_label:
+            continue
+        why = f": {e.explanation()}" if e.causes else ""
+        notes.setdefault(by_label[label], []).append(
+            f"the tutorial printed {e.name} = {e.claimed}; exact {e.exact:.7g}; {e.verdict}{why}"
+        )
+    return {v: " · ".join(texts) for v, texts in notes.items()}
 
 
 def example_pictures() -> dict[str, Picture]:

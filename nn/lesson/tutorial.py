@@ -15,9 +15,11 @@ compares.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from autograd import Value
 
 from ..modules import MLP, Layer
 
@@ -58,17 +60,21 @@ def tutorial_labels(name: str, index: tuple[int, ...]) -> str:
     return name + "".join(str(i + 1) for i in index)
 
 
-def network() -> MLP:
+def network(weights: Sequence[Sequence[Sequence[float]]] = (W_IJ, W_JK, W_KL)) -> MLP:
     """A fresh copy of the tutorial's network, labelled with the tutorial's 1-based names: parameters
     ``W_i1j1`` ... ``W_k3l3`` and ``b_j1`` ... ``b_l3``, forward nodes ``h1_in1``, ``h1_out1``, ...,
-    ``O_out3`` (see docs/diagnose.md for the mapping to 0-based indices: ``W_k1l2`` is ``W_kl[0][1]``)."""
+    ``O_out3`` (see docs/diagnose.md for the mapping to 0-based indices: ``W_k1l2`` is ``W_kl[0][1]``).
+    ``weights`` replaces the three 3x3 matrices (the exercise's seeded variants); biases stay 1.0."""
     layers = [
         Layer.from_matrices(W, [BIAS] * 3, act, names=(src, dst), node_names=nodes, labels=tutorial_labels)
-        for W, act, (src, dst), nodes in zip(
-            (W_IJ, W_JK, W_KL), ACTIVATIONS, (("i", "j"), ("j", "k"), ("k", "l")), NODE_NAMES
-        )
+        for W, act, (src, dst), nodes in zip(weights, ACTIVATIONS, (("i", "j"), ("j", "k"), ("k", "l")), NODE_NAMES)
     ]
     return MLP.from_layers(layers, input_name="x")
+
+
+def inputs() -> list[Value]:
+    """The tutorial's input as fresh leaves with its own names ``i1``, ``i2``, ``i3``."""
+    return [Value(v, tutorial_labels("i", (k,))) for k, v in enumerate(INPUT)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -255,8 +261,10 @@ def claim_key(quantity: str, index: tuple[int, ...]) -> tuple[ClaimKind, Key]:
 
 
 def claims(loss_dependent: bool = True) -> dict[ClaimKind, dict[Key, str]]:
-    """Every printed number as keyword arguments for ``autograd.diagnose`` (1-based labels), with
-    ``lr``; ``loss_dependent=False`` leaves out the gradients (they are for the tutorial's loss only)."""
+    """Every printed number as keyword arguments for ``autograd.diagnose`` (1-based labels): ``data``,
+    ``grads``, ``partials``, ``terms`` and ``updates``. The updates need the learning rate, which is
+    not in the dict: ``diagnose(E, **claims(), lr=LEARNING_RATE)``. ``loss_dependent=False`` leaves
+    out the gradients (they are for the tutorial's loss only)."""
     out: dict[ClaimKind, dict[Key, str]] = {"data": {}, "grads": {}, "partials": {}, "terms": {}, "updates": {}}
     for quantity, p in PRINTED.items():
         if p.loss_dependent and not loss_dependent:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -24,7 +23,7 @@ from autograd.diagnose import Entry, Report, diagnose
 from .. import optim
 from ..modules import MLP, Layer
 from . import tutorial
-from .experiments import LOSS_NAMES, layer_grad_sizes, loss_function, symmetry_experiment, vanishing_experiment
+from .experiments import LOSS_NAMES, loss_function
 
 Status = Literal["match", "rounding", "error", "absent", "n/a"]
 """``match``: agrees to the digits the tutorial printed; ``rounding``/``error``: differs, for the
@@ -36,20 +35,6 @@ MARKS: dict[str, str] = {"match": "=", "rounding": "~", "error": "X", "absent": 
 _STATUS: dict[str, Status] = {"agrees": "match", "rounding": "rounding", "wrong": "error"}
 
 __all__ = ["LOSS_NAMES", "MARKS", "Cell", "Quantity", "Section", "Walkthrough", "build", "diagnosis", "local"]
-# The experiments moved to nn.lesson.experiments; these names stay importable from here for older callers.
-__all__ += ["layer_grad_sizes", "symmetry_experiment", "vanishing_experiment"]
-
-
-def printed_tolerance(text: str) -> float:
-    """Half a unit in the last printed digit: how far a correctly rounded value can be from the truth."""
-    exponent = Decimal(text).as_tuple().exponent
-    assert isinstance(exponent, int)
-    return 0.5 * 10.0**exponent
-
-
-def agrees(ours: float, text: str) -> bool:
-    """True if ``text`` is ``ours`` rounded to the digits printed (with a hair of float slack)."""
-    return abs(ours - float(text)) <= printed_tolerance(text) * (1 + 1e-9) + 1e-15
 
 
 @dataclass(frozen=True)
@@ -177,15 +162,11 @@ def quantity(
 _KINDS = {"data": "data", "grad": "grads", "local": "partials", "term": "terms", "update": "updates"}
 
 
-def _inputs() -> list[Value]:
-    return [Value(v, f"i{k + 1}") for k, v in enumerate(tutorial.INPUT)]
-
-
 @lru_cache(maxsize=1)
 def diagnosis() -> Report:
     """``autograd.diagnose`` run on every number the tutorial printed, against its own loss."""
     model = tutorial.network()
-    E = loss_function("tutorial")(model(_inputs()), tutorial.TARGET)
+    E = loss_function("tutorial")(model(tutorial.inputs()), tutorial.TARGET)
     E.label = "E"
     return diagnose(E, **tutorial.claims(), lr=tutorial.LEARNING_RATE)  # type: ignore[arg-type]
 
@@ -197,7 +178,7 @@ def _entries() -> dict[tuple[str, object], Entry]:
 
 def _run(loss: str) -> tuple[MLP, list[tuple[list[Value], list[Value]]], Value]:
     model = tutorial.network()
-    steps = model.trace(_inputs())
+    steps = model.trace(tutorial.inputs())
     E = loss_function(loss)(steps[-1][1], tutorial.TARGET)
     E.label = "E"
     E.backward()
