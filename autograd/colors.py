@@ -1,17 +1,21 @@
-"""How pictures write numbers and colour gradients: one implementation for every view.
+"""The one palette of every picture and of the explorer page, the gradient colour scale, and how numbers are written.
 
-* :func:`significant` — a number with significant digits, for tables and panels.
-* :func:`number_formatter` — significant digits: ``2.0000`` for ordinary numbers, ``0.0003124`` or
-  ``2e-18`` where a fixed format would print ``0.0000``; never ``-0.0000``.
+* :data:`PALETTE` — every colour the pictures and the page use, by name; :func:`css_variables`
+  writes it as the page's ``:root`` block (``var(--pos)`` in CSS is ``PALETTE["pos"]`` here).
 * :class:`FlowScale` — a diverging scale for signed gradients: red for positive, blue for negative,
   darker and wider the larger ``|g|`` on a log scale. Its range runs from the largest magnitude down
-  to at most :data:`FLOOR` times it, so one stray 2e-18 does not wash every other edge out.
+  to at most :data:`FLOOR` times it, so one stray 2e-18 does not wash every other edge out. Its
+  faintest colour is still clearly a hue (non-zero); exactly zero is dashed grey (``zero``), and
+  marks that are not on the scale (constants, edges not sent yet) are ``neutral``.
+* :func:`significant` and :func:`number_formatter` — how numbers are written.
 
 >>> scale = FlowScale.of([0.5, -2.0, 2e-18])
 >>> scale.lo, scale.hi                      # the floor, not 2e-18
 (2e-06, 2.0)
 >>> scale.color(2.0), scale.color(-2.0)     # same size, opposite signs: two hues
 ('#67001f', '#053061')
+>>> scale.color(0.0) == PALETTE["zero"]
+True
 >>> fmt = number_formatter(4)
 >>> fmt(2.0), fmt(0.0003124), fmt(-0.0), fmt(2e-18)
 ('2.0000', '0.0003124', '0.0000', '2e-18')
@@ -20,17 +24,93 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 FLOOR = 1e-6
 """Magnitudes below FLOOR x the largest are drawn like the floor itself (the legend says so)."""
 
-# Diverging palettes (ColorBrewer RdBu ends): pale for the smallest magnitude to dark for the largest.
-POSITIVE_PALETTE = ((244, 165, 130), (214, 96, 77), (178, 24, 43), (103, 0, 31))
-NEGATIVE_PALETTE = ((146, 197, 222), (67, 147, 195), (33, 102, 172), (5, 48, 97))
-ZERO_FLOW_COLOR = "#b0b0b0"
-MIN_WIDTH, MAX_WIDTH = 0.75, 6.0
+RGB = tuple[int, int, int]
+
+# Gradient ramps, faintest to deepest (ColorBrewer RdBu). The faint ends are a clear red and a clear
+# blue, not near-white: the smallest non-zero gradient must not read as "no gradient".
+POSITIVE_RAMP: tuple[RGB, ...] = ((239, 138, 98), (214, 96, 77), (178, 24, 43), (103, 0, 31))
+NEGATIVE_RAMP: tuple[RGB, ...] = ((103, 169, 207), (67, 147, 195), (33, 102, 172), (5, 48, 97))
+# Pale ramps for filling a box by its gradient (black text stays readable on the deep end).
+POSITIVE_FILL_RAMP: tuple[RGB, ...] = ((253, 224, 210), (244, 165, 130))
+NEGATIVE_FILL_RAMP: tuple[RGB, ...] = ((214, 232, 244), (146, 197, 222))
+MIN_WIDTH, MAX_WIDTH = 1.0, 6.0
+
+# Colours of edges leaving a Value that several operations use (where edges fan out and cross):
+# one per source, dark enough for label text (Okabe-Ito, darkened where needed).
+SOURCE_COLORS: tuple[str, ...] = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#8c6d00", "#3a8fc4", "#444444")
+
+
+def _hex(rgb: Sequence[int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+PALETTE: dict[str, str] = {
+    # text and page furniture (text colours reach 4.5:1 on white and on the panel)
+    "ink": "#1d1d1f",
+    "muted": "#5f5f66",
+    "rule": "#dedee3",
+    "panel": "#fafafb",
+    "background": "#ffffff",
+    # what the current step touches (the page's highlight), and a node picked by the reader
+    "hot": "#f0a400",
+    "receiver": "#b36b00",
+    "selected": "#7b2cbf",
+    "forward-bg": "#e6f1e1",
+    "forward-ink": "#2d6a1f",
+    "backward-bg": "#fde9d9",
+    "backward-ink": "#8a3b00",
+    # boxes by kind of node
+    "fill-output": "#d9f0d3",
+    "fill-parameter": "#fff2cc",
+    "fill-input": "#deebf7",
+    "fill-constant": "#f0f0f0",
+    "fill-intermediate": "#ffffff",
+    "fill-operation": "#eeeeee",
+    "text-constant": "#555555",
+    "cluster": "#999999",
+    "coupling": "#777777",
+    # the gradient scale: its deep and faint ends, exactly zero, and marks not on the scale
+    "pos": _hex(POSITIVE_RAMP[-1]),
+    "pos-faint": _hex(POSITIVE_RAMP[0]),
+    "neg": _hex(NEGATIVE_RAMP[-1]),
+    "neg-faint": _hex(NEGATIVE_RAMP[0]),
+    "zero": "#9a9a9a",
+    "neutral": "#bdbdbd",
+    "fill-pos": _hex(POSITIVE_FILL_RAMP[-1]),
+    "fill-pos-faint": _hex(POSITIVE_FILL_RAMP[0]),
+    "fill-neg": _hex(NEGATIVE_FILL_RAMP[-1]),
+    "fill-neg-faint": _hex(NEGATIVE_FILL_RAMP[0]),
+    "fill-zero": "#f4f4f4",
+    **{f"source-{k + 1}": c for k, c in enumerate(SOURCE_COLORS)},
+}
+"""Every colour of the pictures and the page, by name (the CSS variable without its ``--``)."""
+
+
+def css_variables() -> str:
+    """The palette as the page's CSS ``:root`` block: ``:root{--ink:#1d1d1f;...}``.
+
+    >>> css_variables().startswith(":root{--ink:#1d1d1f;")
+    True
+    """
+    return ":root{" + "".join(f"--{name}:{color};" for name, color in PALETTE.items()) + "}"
+
+
+def ramp_color(ramp: Sequence[RGB], t: float) -> str:
+    """``#rrggbb`` at ``t`` (0.0 = first stop, 1.0 = last, clamped) along a ramp of colour stops.
+
+    >>> ramp_color(((0, 0, 0), (255, 255, 255)), 0.5)
+    '#808080'
+    """
+    t = min(1.0, max(0.0, t)) * (len(ramp) - 1)
+    k = min(int(t), len(ramp) - 2)
+    frac = t - k
+    return _hex([round(a + (b - a) * frac) for a, b in zip(ramp[k], ramp[k + 1])])
 
 
 @dataclass(frozen=True)
@@ -39,7 +119,7 @@ class FlowScale:
 
     ``position(g)`` is 0 at ``lo`` and 1 at ``hi`` (clamped: smaller magnitudes sit at 0); ``color``
     darkens and ``width`` grows with it, red for ``g > 0`` and blue for ``g < 0``. Exactly zero is
-    dashed grey (``ZERO_FLOW_COLOR``).
+    dashed grey (``PALETTE["zero"]``).
     """
 
     lo: float
@@ -68,13 +148,14 @@ class FlowScale:
     def color(self, gradient: float) -> str:
         """``#rrggbb``: red shades for positive, blue for negative, darker when larger; grey for zero."""
         if gradient == 0.0:
-            return ZERO_FLOW_COLOR
-        palette = POSITIVE_PALETTE if gradient > 0 else NEGATIVE_PALETTE
-        t = self.position(gradient) * (len(palette) - 1)
-        k = min(int(t), len(palette) - 2)
-        frac = t - k
-        rgb = [round(a + (b - a) * frac) for a, b in zip(palette[k], palette[k + 1])]
-        return "#{:02x}{:02x}{:02x}".format(*rgb)
+            return PALETTE["zero"]
+        return ramp_color(POSITIVE_RAMP if gradient > 0 else NEGATIVE_RAMP, self.position(gradient))
+
+    def fill(self, gradient: float) -> str:
+        """A pale ``#rrggbb`` for a box holding this gradient: deeper when larger; pale grey for zero."""
+        if gradient == 0.0:
+            return PALETTE["fill-zero"]
+        return ramp_color(POSITIVE_FILL_RAMP if gradient > 0 else NEGATIVE_FILL_RAMP, self.position(gradient))
 
     def width(self, gradient: float) -> float:
         """Pen width (points) for a gradient of this size, from MIN_WIDTH to MAX_WIDTH."""
@@ -97,9 +178,13 @@ class FlowScale:
         return (
             f"edge colour: sign of the gradient, red + / blue -; darker and wider = larger {what};"
             f" dashed grey = exactly zero\n"
-            f"  log scale from {fmt(self.lo)} to {fmt(self.hi)}; a magnitude below {FLOOR:g} x the largest "
-            f"is drawn like {fmt(self.lo)}"
+            f"  log scale from {fmt(self.lo)} (faintest, thinnest) to {fmt(self.hi)}; a magnitude below "
+            f"{FLOOR:g} x the largest is drawn like {fmt(self.lo)}"
         )
+
+
+NEUTRAL_EDGE: dict[str, str] = {"color": PALETTE["neutral"], "fontcolor": PALETTE["text-constant"], "penwidth": "1"}
+"""An edge that is not on the gradient scale (into a constant): light grey, thin, solid."""
 
 
 def significant(x: float, digits: int = 7) -> str:

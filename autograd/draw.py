@@ -31,23 +31,32 @@ graph always gives the same DOT text (and picture), and nothing here recurses ov
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
-from . import ops
-from .colors import MAX_WIDTH, MIN_WIDTH, ZERO_FLOW_COLOR, FlowScale, number_formatter
-from .labels import edge_label, escape_field, escape_label, placed_label, record_label
+from .colors import (
+    MAX_WIDTH,
+    MIN_WIDTH,
+    NEUTRAL_EDGE,
+    PALETTE,
+    SOURCE_COLORS,
+    FlowScale,
+    number_formatter,
+    significant,
+)
+from .labels import edge_label, escape_field, escape_label, placed_label, record_label, wrapped
 from .layout import Body, Selection, emit_clusters, emit_columns, select
+from .names import INFIX, node_names, op_display
 from .render import Picture
 from .sweep import topological_order
 from .value import Value, number, value_list
 
 __all__ = [
     "DEFAULT_MAX_EDGES", "DEFAULT_MAX_NODES", "EDGE_LABELS", "MAX_WIDTH", "MIN_WIDTH", "RANKDIRS",
-    "ZERO_FLOW_COLOR", "FlowScale", "draw_flow", "draw_graph", "escape_field", "escape_label", "explore",
+    "FlowScale", "draw_flow", "draw_graph", "escape_field", "escape_label", "explore",
     "flow_magnitudes", "number_formatter", "op_name", "op_param", "record_label", "save_svg",
 ]
 
@@ -65,20 +74,19 @@ DEFAULT_MAX_EDGES = 1500
 WebAssembly Graphviz lays out 1,500 edges in about a second, 10,000 in about 30 s."""
 
 FONT = "Courier"
+NARROW = 16  # characters: a longer name breaks after a + in a columned picture's boxes
+LEGEND_SIZE = "11"  # points: the legend stays readable when a wide picture is shrunk to a page
 
-# Fill colours per kind of node (plain colours: the WebAssembly Graphviz draws them like dot does).
-STYLE_OUTPUT = {"fillcolor": "#d9f0d3", "penwidth": "2"}
-STYLE_PARAMETER = {"fillcolor": "#fff2cc"}
-STYLE_INPUT = {"fillcolor": "#deebf7"}
-STYLE_CONSTANT = {"fillcolor": "#f0f0f0", "fontcolor": "#555555"}
-STYLE_INTERMEDIATE = {"fillcolor": "white"}
+# Fill colours per kind of node, from the one palette.
+STYLE_OUTPUT = {"fillcolor": PALETTE["fill-output"], "penwidth": "2"}
+STYLE_PARAMETER = {"fillcolor": PALETTE["fill-parameter"]}
+STYLE_INPUT = {"fillcolor": PALETTE["fill-input"]}
+STYLE_CONSTANT = {"fillcolor": PALETTE["fill-constant"], "fontcolor": PALETTE["text-constant"]}
+STYLE_INTERMEDIATE = {"fillcolor": PALETTE["fill-intermediate"]}
 
-# Colours of edges leaving a Value that several operations use (where edges fan out and cross):
-# one per source, dark enough for the label text, which takes the same colour.
 RANKSEP = "0.3"
-RANKSEP_COLUMNS = "0.12"
+RANKSEP_COLUMNS = "0.08"
 ORDERING = "out"
-SOURCE_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#8c6d00", "#56b4e9", "#444444")
 
 Cluster = Callable[[Value], "str | Sequence[str] | None"]
 Column = Callable[[Value], "int | None"]
@@ -100,6 +108,8 @@ def draw_graph(
     columns: Column | None = None,
     title: str | None = None,
     legend: bool = True,
+    labels: Mapping[Value, str] | None = None,
+    fold_constants: bool = False,
 ) -> Picture:
     """Draw the computation graph that produced ``root``.
 
@@ -126,11 +136,19 @@ def draw_graph(
             node goes with its result.
         title: a line printed above the legend.
         legend: print what the shapes, colours and labels mean (and any size cap) in the picture.
+        labels: names for Values (Value -> str) that win over their own labels; every box shows its
+            node's one name (:func:`autograd.names.node_names`).
+        fold_constants: draw a constant used by one two-input operation inside that operation's
+            ellipse (``1 -``, ``* 0.5``) instead of as a box of its own (not in a columned picture,
+            where the wider ellipses would widen every column; the explorer draws every Value).
 
     Returns:
         a :class:`~autograd.render.Picture` (a ``graphviz.Digraph``); ``.save_svg(path)`` writes it.
         Values are nodes ``v{i}`` and operations ``o{i}`` (``i`` = position in
-        :func:`~autograd.topological_order`), with edges ``v{j} -> o{i}`` and ``o{i} -> v{i}``.
+        :func:`~autograd.topological_order`), with edges ``v{j} -> o{i}`` (id ``e{i}_{k}`` for input
+        ``k``) and ``o{i} -> v{i}`` (id ``e{i}``); these are the SVG elements' ids too. The picture
+        says what it drew: ``drawn`` (node id -> Value), ``edge_of`` (edge id -> (consumer, input
+        index)), ``names`` (drawn Value -> its name) and ``folded`` (constants drawn in an ellipse).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph takes the output Value, not {type(root).__name__}: {root!r}")
@@ -150,17 +168,23 @@ def draw_graph(
     order = topological_order(root)
     index = {id(v): i for i, v in enumerate(order)}
     chosen = select(root, order, max_nodes, max_edges)
-    drawn = chosen.drawn
+    names = node_names(root, labels)
+    constants = _constants(order, {id(v) for v in (labels or {})} | param_ids)
+    folded = _foldable(chosen, constants, root) if fold_constants and columns is None else {}
+    drawn = [v for v in chosen.drawn if id(v) not in folded]
 
     # Every edge's gradient, computed once: the colour scale needs them all before drawing any.
-    scale = FlowScale.of(_flowing(chosen)) if flow else None
-    shared = _shared_sources(chosen, index)
+    # Edges into constants are not on the scale: nobody trains a constant, and its gradient (the
+    # tutorial's -1/3 gets the largest) would set the top of the scale for every other edge.
+    scale = FlowScale.of(_flowing(chosen, constants)) if flow else None
+    shared = _shared_sources(chosen, index, folded)
+    compact = columns is not None
 
     graph = Picture(name="computation_graph")
-    graph.attr(rankdir=rankdir, fontname=FONT, fontsize="11", labelloc="t", labeljust="l", newrank="true")
+    graph.attr(rankdir=rankdir, fontname=FONT, fontsize=LEGEND_SIZE, labelloc="t", labeljust="l", newrank="true")
     # Column layouts put a whole network side by side: tighter ranks keep node text >= 9 CSS px
     # when the tutorial's graph is fitted to a 1440-px screen (11 pt x 1440 / 1725 pt).
-    ranksep = RANKSEP_COLUMNS if columns is not None else RANKSEP
+    ranksep = RANKSEP_COLUMNS if compact else RANKSEP
     graph.attr(ranksep=ranksep, nodesep="0.15", forcelabels="true", ordering=ORDERING)
     graph.attr("node", fontname=FONT, fontsize="11", style="filled")
     graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
@@ -173,7 +197,10 @@ def draw_graph(
         i = index[id(v)]
         group = _group_of(cluster, v)
         body = bodies.setdefault(group, [])
-        body.append((f"v{i}", _value_attrs(v, fmt, show_grad, v is root, id(v) in param_ids, rankdir)))
+        kind = _kind(v, root, param_ids, constants)
+        box = _value_attrs(v, names[v], kind, fmt, show_grad, rankdir, stacked=compact)
+        body.append((f"v{i}", {"id": f"v{i}", **box}))
+        graph.drawn[f"v{i}"] = v
         column = _column_of(columns, v)
         if column is not None:
             column_of[f"v{i}"] = column
@@ -181,38 +208,49 @@ def draw_graph(
             continue
         missing = len(v.inputs) - len(chosen.edges[id(v)])
         cut_ops += missing > 0
-        body.append((f"o{i}", _op_attrs(v, missing)))
+        held = {p: v.inputs[p] for p in chosen.edges[id(v)] if folded.get(id(v.inputs[p])) == id(v)}
+        body.append((f"o{i}", {"id": f"o{i}", **_op_attrs(v, missing, held)}))
+        graph.drawn[f"o{i}"] = v
         if column is not None:
             column_of[f"o{i}"] = column
 
     emit_clusters(graph, bodies, graphviz.nohtml, FONT)
 
     edges: list[tuple[str, str]] = []
+    into_constant = False  # an edge off the colour scale is drawn (the legend says so only then)
     for v in drawn:
         if id(v) not in chosen.edges:
             continue
         i = index[id(v)]
         out_grad = number(v.grad)
         fan_in = all(f"v{index[id(inp)]}" in shared for inp in v.inputs) and len(v.inputs) > 1
-        for position in chosen.edges[id(v)]:
+        positions = [p for p in chosen.edges[id(v)] if id(v.inputs[p]) not in folded]
+        # Only labels that fit: in a columned picture an operation of many inputs (a neuron's dot,
+        # a softmax) would pile its labels up, and its local derivatives are its other inputs.
+        labelled = edge_labels if not compact or len(positions) <= 2 else "none"
+        for position in positions:
             inp, local = v.inputs[position], v.local_grads[position]
             tail = f"v{index[id(inp)]}"
-            attrs = edge_label(local, local * out_grad, edge_labels, fmt)
+            attrs = edge_label(local, local * out_grad, labelled, fmt)
             # Inputs listed first sit above (LR) their operation: their edges run down to it.
             downward = position < (len(v.inputs) - 1) / 2
-            attrs = placed_label(attrs, shared.get(tail), compact=columns is not None, downward=downward)
+            attrs = placed_label(attrs, shared.get(tail), compact=compact, downward=downward)
             if scale is not None:
-                attrs.update(scale.edge_attrs(local * out_grad))
+                into_constant = into_constant or id(inp) in constants
+                attrs.update(NEUTRAL_EDGE if id(inp) in constants else scale.edge_attrs(local * out_grad))
             if column_of.get(tail, -1) != column_of.get(f"o{i}", -1):
                 attrs["weight"] = "0"  # between columns: let each column keep its own shape
-            if fan_in and columns is not None:
+            if fan_in and compact:
                 attrs["minlen"] = "3"  # every input shared (a softmax): room for the crossing edges
-            graph.edge(tail, f"o{i}", **attrs)
+            graph.edge(tail, f"o{i}", id=f"e{i}_{position}", **attrs)
+            graph.edge_of[f"e{i}_{position}"] = (v, position)
             edges.append((tail, f"o{i}"))
         attrs = scale.edge_attrs(out_grad) if scale is not None else {}
-        graph.edge(f"o{i}", f"v{i}", **attrs)
+        graph.edge(f"o{i}", f"v{i}", id=f"e{i}", **attrs)
         edges.append((f"o{i}", f"v{i}"))
     emit_columns(graph, column_of, edges, {f"v{index[id(v)]}" for v in drawn if id(v) not in chosen.edges})
+    graph.names = {v: names[v] for v in drawn}
+    graph.folded = [v for v in chosen.drawn if id(v) in folded]
 
     notes: list[str] = []
     if title:
@@ -223,7 +261,8 @@ def draw_graph(
     elif flow and any(not v.is_leaf for v in drawn):
         notes.append("every gradient is zero: call backward() first")
     if legend:
-        notes.extend(_legend(edge_labels, bool(shared) and edge_labels != "none", flow, columns is not None))
+        shown = bool(shared) and edge_labels != "none"
+        notes.extend(_legend(edge_labels, shown, flow, compact, (bool(folded), into_constant)))
     if notes:
         graph.attr(label=graphviz.nohtml("".join(escape_label(n, "\\l") + "\\l" for n in notes)))
     return graph
@@ -249,9 +288,10 @@ def save_svg(root: Value, path: str | os.PathLike[str], *, flow: bool = False, *
 
 
 def flow_magnitudes(root: Value) -> list[float]:
-    """|gradient flowing| along every edge an uncapped :func:`draw_flow` draws, in drawing order."""
+    """|gradient flowing| along every edge on the colour scale of an uncapped :func:`draw_flow`, in
+    drawing order (edges into constants are not on it)."""
     order = topological_order(root)
-    return [abs(g) for g in _flowing(select(root, order, None, None))]
+    return [abs(g) for g in _flowing(select(root, order, None, None), _constants(order, set()))]
 
 
 def op_param(v: Value) -> Any:
@@ -260,9 +300,7 @@ def op_param(v: Value) -> Any:
     return v._rule.param if v._rule is not None else None
 
 
-def op_name(v: Value) -> str:
-    """The operation's name as pictures show it (``softmax[1]``: which component); ``""`` for a leaf."""
-    return ops.display(v._rule) if v._rule is not None else ""
+op_name = op_display  # the name the explorer imports; one implementation, in autograd.names
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -273,25 +311,46 @@ def _values(items: Iterable[Value] | Value, what: str) -> list[Value]:
     return [items] if isinstance(items, Value) else value_list(items, what)
 
 
-def _flowing(chosen: Selection) -> list[float]:
-    """The gradient along each drawn edge (signed), in drawing order."""
+def _flowing(chosen: Selection, constants: set[int]) -> list[float]:
+    """The gradient along each drawn edge (signed) that is on the scale, in drawing order."""
     out: list[float] = []
     for v in chosen.drawn:
         if id(v) not in chosen.edges:
             continue
         out_grad = number(v.grad)
-        out.extend(v.local_grads[p] * out_grad for p in chosen.edges[id(v)])
+        out.extend(v.local_grads[p] * out_grad for p in chosen.edges[id(v)] if id(v.inputs[p]) not in constants)
         out.append(out_grad)
     return out
 
 
-def _shared_sources(chosen: Selection, index: dict[int, int]) -> dict[str, str]:
+def _constants(order: Iterable[Value], named: set[int]) -> set[int]:
+    """Ids of the constants: leaves without a label, a name given, or a parameter's role."""
+    return {id(v) for v in order if v.is_leaf and not v.label and id(v) not in named}
+
+
+def _foldable(chosen: Selection, constants: set[int], root: Value) -> dict[int, int]:
+    """Constant id -> id of the one two-input infix operation that uses it (once), for each
+    constant that can be written inside that operation's ellipse (``1 −``) instead of drawn."""
+    users: dict[int, list[Value]] = {}
+    for v in chosen.drawn:
+        for p in chosen.edges.get(id(v), ()):
+            if id(v.inputs[p]) in constants:
+                users.setdefault(id(v.inputs[p]), []).append(v)
+    return {
+        c: id(us[0])
+        for c, us in users.items()
+        if len(us) == 1 and len(us[0].inputs) == 2 and op_display(us[0]) in INFIX and c != id(root)
+    }
+
+
+def _shared_sources(chosen: Selection, index: dict[int, int], folded: Mapping[int, int]) -> dict[str, str]:
     """Node name -> colour of each Value that feeds more than one drawn operation (its edges fan out
     and may cross others, so their labels go at the arrow heads, coloured per source)."""
     users: dict[int, set[int]] = {}
     for v in chosen.drawn:
         for p in chosen.edges.get(id(v), ()):
-            users.setdefault(id(v.inputs[p]), set()).add(id(v))
+            if id(v.inputs[p]) not in folded:
+                users.setdefault(id(v.inputs[p]), set()).add(id(v))
     many = sorted(index[k] for k, u in users.items() if len(u) > 1)
     return {f"v{i}": SOURCE_COLORS[n % len(SOURCE_COLORS)] for n, i in enumerate(many)}
 
@@ -329,40 +388,58 @@ def _group_of(cluster: Cluster | None, v: Value) -> tuple[str, ...]:
     return path
 
 
+def _kind(v: Value, root: Value, params: set[int], constants: set[int]) -> str:
+    if v is root:
+        return "output"
+    if id(v) in params:
+        return "parameter"
+    if id(v) in constants:
+        return "constant"
+    return "input" if v.is_leaf else "intermediate"
+
+
+STYLES = {"output": STYLE_OUTPUT, "parameter": STYLE_PARAMETER, "input": STYLE_INPUT, "constant": STYLE_CONSTANT,
+          "intermediate": STYLE_INTERMEDIATE}
+
+
 def _value_attrs(
-    v: Value, fmt: Callable[[float], str], show_grad: bool, is_output: bool, is_param: bool, rankdir: str
+    v: Value, name: str, kind: str, fmt: Callable[[float], str], show_grad: bool, rankdir: str, stacked: bool
 ) -> dict[str, str]:
-    fields = [escape_field(v.label)] if v.label else []
+    """A one-row record ``name | data .. | grad ..`` (a constant's number is its name: not repeated);
+    ``stacked``, the fields one above the other (a columned picture: narrow columns side by side)."""
+    fields = [escape_field(wrapped(name, NARROW) if stacked else name)] if kind != "constant" else []
     fields.append(escape_field(f"data {fmt(v.data)}"))
     if show_grad:
         fields.append(escape_field(f"grad {fmt(number(v.grad))}"))
-    if is_output:
-        style = STYLE_OUTPUT
-    elif is_param:
-        style = STYLE_PARAMETER
-    elif v.is_leaf:
-        style = STYLE_INPUT if v.label else STYLE_CONSTANT
-    else:
-        style = STYLE_INTERMEDIATE
-    label = record_label(fields, rankdir)
-    return {"shape": "record", "label": label, **style}
+    return {"shape": "record", "label": record_label(fields if stacked else [fields], rankdir), **STYLES[kind]}
 
 
-def _op_attrs(v: Value, missing: int) -> dict[str, str]:
-    name = op_name(v)
-    attrs = {"shape": "ellipse", "label": escape_label(name), "fillcolor": "#eeeeee", "margin": "0.03,0.01"}
-    attrs.update(width="0.3", height="0.3")  # as small as the name: the default 0.75 in is wider than "dot"
+def _op_attrs(v: Value, missing: int, held: Mapping[int, Value]) -> dict[str, str]:
+    """An ellipse naming the operation; a constant it holds (``held``: input position -> constant)
+    is written on its side of the operator, as names write it: ``1 -`` for ``1 - x``, ``* 0.5``."""
+    name = op_display(v)
+    for position, c in held.items():
+        name = f"{significant(c.data, 4)} {name}" if position == 0 else f"{name} {significant(c.data, 4)}"
+    attrs = {"shape": "ellipse", "label": escape_label(name), "fillcolor": PALETTE["fill-operation"]}
+    attrs.update(margin="0.03,0.01", width="0.3", height="0.3")  # as small as the name, not 0.75 in wide
     if missing:
         attrs["label"] = escape_label(f"{name} ({missing} in not drawn)")
         attrs["style"] = "filled,dashed"
     return attrs
 
 
-def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool) -> list[str]:
+def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool, constants: tuple[bool, bool]) -> list[str]:
+    """What the marks mean, a line for each kind of mark drawn; ``constants``: (some folded, some
+    edge into a constant drawn off the scale)."""
+    folded, into_constant = constants
     lines = [
-        "boxes: { label | data | grad }; ellipses: operations; output green, parameters yellow, "
+        "boxes: name | data | grad; ellipses: operations; output green, parameters yellow, "
         "inputs blue, constants grey",
     ]
+    if folded:
+        lines.append("a constant used once is written in its operation's ellipse: 1 - x is drawn as (1 -) <- x")
+    if into_constant:
+        lines.append("light grey: an edge into a constant (not on the colour scale: nothing trains a constant)")
     if edge_labels == "local":
         lines.append("edge label: d(out)/d(in), the local derivative the engine recorded")
     elif edge_labels == "flow":
@@ -373,6 +450,10 @@ def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool) -> list[s
         lines.append(
             "labels sit at the edge's tail, where only that edge starts; an edge from a Value that several "
             "operations use has its label beside it, in the edge's colour"
+        )
+        lines.append(
+            "operations of more than two inputs (a neuron's dot, softmax, sum) have no edge labels: "
+            "dot's d(out)/d(w) is x, d(out)/d(x) is w, d(out)/d(b) is 1"
         )
     if shared and not flow:
         lines.append("edges from a Value that several operations use: one colour per source Value, labels alike")

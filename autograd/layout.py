@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import graphviz
 
+from .colors import PALETTE
 from .value import Value
 
 Body = list[tuple[str, dict[str, str]]]
@@ -108,7 +109,7 @@ def emit_clusters(
     clusters: dict[tuple[str, ...], graphviz.Digraph] = {}
     for index, p in enumerate(paths):
         sub = graphviz.Digraph(name=f"cluster_{index}")
-        sub.attr(label=label(p[-1]), style="rounded,dashed", color="#999999", fontname=font, fontsize="11")
+        sub.attr(label=label(p[-1]), style="rounded,dashed", color=PALETTE["cluster"], fontname=font, fontsize="11")
         for name, attrs in bodies.get(p, ()):
             sub.node(name, **attrs)
         clusters[p] = sub

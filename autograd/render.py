@@ -117,7 +117,10 @@ def write_svg(
         svg = to_svg(text, renderer=renderer, timeout=timeout)
     except RenderError as err:
         dot_path = target.with_suffix(".dot")
-        _write(dot_path, text)
+        try:
+            _write(dot_path, text)
+        except OSError as unwritable:
+            raise RenderError(f"{err} Nothing was written: {unwritable}") from None
         raise RenderError(
             f"{err} The DOT source was written to {dot_path}; once a renderer is installed, "
             f"`dot -Tsvg {dot_path} -o {target}` draws it."
@@ -144,7 +147,19 @@ class Picture(graphviz.Digraph):
 
     It displays inline in Jupyter (as SVG, through :func:`to_svg`), and :meth:`save_svg` writes it
     to a file in one call. Everything else is the ordinary ``graphviz.Digraph`` API.
+
+    It also says what it drew, as data (so nobody reads it back from the SVG): ``drawn`` maps each
+    node's id (the DOT name, and the id of its SVG element) to the object it shows, ``edge_of``
+    each edge's id to what it stands for, ``names`` each drawn object to its display name, and
+    ``folded`` lists what is drawn inside another node rather than on its own.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.drawn: dict[str, Any] = {}
+        self.edge_of: dict[str, Any] = {}
+        self.names: dict[Any, str] = {}
+        self.folded: list[Any] = []
 
     def svg(self, *, renderer: str = "auto", timeout: float = DEFAULT_TIMEOUT) -> str:
         """The picture as SVG text."""

@@ -19,7 +19,9 @@ They only read Values.
 27
 >>> options = model_options(model, loss)       # draw_graph(loss, **options): layers as columns
 >>> sorted(options)
-['columns', 'params']
+['columns', 'labels', 'params']
+>>> sorted(options["labels"].values())     # the tutorial's names for its inputs, and the loss's
+['E', 'i1', 'i2', 'i3']
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from autograd.explorer import Explorer, Network, Unit
 from autograd.explorer import explore as explore_graph
 from autograd.render import Picture
 
-from .forward_graph import Forward, find_forward, layer_names, layers_of
+from .forward_graph import Forward, find_forward, layer_names, layers_of, model_labels
 from .modules import MLP, Layer
 from .network_view import draw_network
 
 __all__ = [
     "Forward", "draw_clustered_graph", "draw_network", "explore", "network_of", "find_forward", "layer_columns",
-    "layer_names", "model_options", "neuron_clusters",
+    "layer_names", "model_labels", "model_options", "neuron_clusters",
 ]
 
 
@@ -87,14 +89,15 @@ def layer_columns(model: MLP | Layer, root: Value) -> Callable[[Value], int]:
 
 def model_options(model: MLP | Layer, root: Value) -> dict[str, Any]:
     """The options that draw ``root``'s graph the way the model is built: parameters styled as
-    parameters, and the layers as columns left to right (inputs | h1 | h2 | out | loss), neurons in
-    index order top to bottom. For :func:`autograd.draw.draw_graph`, ``draw_flow`` and the explorer
+    parameters, the layers as columns left to right (inputs | h1 | h2 | out | loss), neurons in
+    index order top to bottom, and the model's names (:func:`model_labels`).
+    For :func:`autograd.draw.draw_graph`, ``draw_flow`` and the explorer
     alike: ``draw_graph(loss, **model_options(model, loss))``.
 
     Boxes per neuron (``cluster=neuron_clusters(model, root)``) can be added, but Graphviz then
     stacks the clusters instead of lining the columns up: the picture grows much taller.
     """
-    return {"params": model.parameters(), "columns": layer_columns(model, root)}
+    return {"params": model.parameters(), "columns": layer_columns(model, root), "labels": model_labels(model, root)}
 
 
 def draw_clustered_graph(model: MLP | Layer, root: Value, **options: Any) -> Picture:

@@ -1,6 +1,7 @@
 """Where a model's forward pass sits in a recorded graph: found by following the parameters (a
 neuron's weighted input is the ``dot`` node its weights and bias feed, its output the activation
-applied to that). Used by the network view and by :func:`nn.draw.model_options`; it only reads.
+applied to that). Used by the network view and by :func:`nn.draw.model_options`, with the names of the model's
+Values (:func:`model_labels`); it only reads.
 """
 
 from __future__ import annotations
@@ -77,6 +78,37 @@ def find_forward(model: MLP | Layer, root: Value) -> Forward:
     return Forward(inputs, tuple(pre), tuple(out), len(candidates))
 
 
+
+
+def model_labels(model: MLP | Layer, root: Value) -> dict[Value, str]:
+    """Names for the model's Values in ``root``'s graph, in the model's own notation, for
+    :func:`autograd.names.node_names` (every picture and the explorer take them as ``labels=``).
+
+    The inputs are called as the first layer's weights call them: ``i1, i2, ...`` when the weights
+    are the tutorial's ``W_i1j1`` (1-based), else by their own labels (``x[0]``). Pre-activations and
+    outputs the model left unlabelled get ``h1_in[0]``, ``h1_out[0]``, ..., ``O_in[0]``, ``O_out[0]``
+    (the tutorial's labels them itself: ``h1_in1``, ``O_out3``), and an unlabelled loss ``E``.
+    """
+    layers = layers_of(model)
+    forward = find_forward(model, root)
+    first = layers[0]
+    src, dst = first.names
+    one_based = all(n.w[i].label == f"W_{src}{i + 1}{dst}{j + 1}" for j, n in enumerate(first.neurons)
+                    for i in range(first.n_in))
+    labels: dict[Value, str] = {}
+    for i, x in enumerate(forward.inputs):
+        if one_based:
+            labels[x] = f"{src}{i + 1}"
+    stems = [f"h{k + 1}" for k in range(len(layers) - 1)] + ["O"]
+    for k, stem in enumerate(stems):
+        for j, (z, o) in enumerate(zip(forward.pre[k], forward.out[k])):
+            if not z.label:
+                labels[z] = f"{stem}_in[{j}]"
+            if not o.label and o is not z:
+                labels[o] = f"{stem}_out[{j}]"
+    if not root.label and not any(root is o for o in forward.out[-1]):
+        labels[root] = "E"
+    return labels
 
 
 # --- helpers ---

@@ -25,15 +25,16 @@ from collections.abc import Callable
 import graphviz
 
 from autograd import Value
-from autograd.colors import FlowScale, number_formatter
+from autograd.colors import PALETTE, FlowScale, number_formatter
 from autograd.draw import FONT, RANKDIRS, STYLE_INPUT, STYLE_INTERMEDIATE, STYLE_OUTPUT, escape_field, escape_label
+from autograd.names import node_names
 from autograd.render import Picture
 from autograd.value import number
 
-from .forward_graph import Forward, find_forward, layer_names, layers_of
+from .forward_graph import Forward, find_forward, layer_names, layers_of, model_labels
 from .modules import MLP, Layer
 
-COUPLING_COLOR = "#777777"
+COUPLING_COLOR = PALETTE["coupling"]
 
 
 def draw_network(
@@ -67,6 +68,11 @@ def draw_network(
     forward = find_forward(model, root) if root is not None else None
     names = layer_names(len(layers))
     input_name = getattr(model, "input_name", "x")
+    # Every Value is called by its one name (the same as in the graph pictures and the explorer).
+    called = node_names(root, model_labels(model, root)) if root is not None and forward is not None else {}
+
+    def name(v: Value, fallback: str) -> str:
+        return called.get(v) or v.label or fallback
     weights = [w for layer in layers for n in layer.neurons for w in n.w]
     outputs = forward.out[-1] if forward is not None else ()
     into_loss = forward is not None and root is not None and not any(root is o for o in outputs)
@@ -75,7 +81,7 @@ def draw_network(
 
     graph = Picture(name="network")
     graph.attr(rankdir=rankdir, fontname=FONT, fontsize="11", labelloc="t", labeljust="l")
-    graph.attr(ranksep="0.9", nodesep="0.25")
+    graph.attr(ranksep="0.5", nodesep="0.2")
     graph.attr("node", fontname=FONT, fontsize="11", shape="record", style="filled")
     graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
     flip = rankdir in ("TB", "BT")  # a record's top level runs across the ranks: flip it there
@@ -92,7 +98,7 @@ def draw_network(
     with graph.subgraph(name="inputs") as column:
         column.attr(rank="same")
         for i in range(layers[0].n_in):
-            rows = [escape_field(f"{input_name}[{i}]")]
+            rows = [escape_field(name(forward.inputs[i], "") if forward is not None else f"{input_name}[{i}]")]
             if forward is not None:
                 rows.append(escape_field(value("data", forward.inputs[i])))
             column.node(f"x{i}", label=record(rows), fillcolor=STYLE_INPUT["fillcolor"])
@@ -106,12 +112,13 @@ def draw_network(
             for j, neuron in enumerate(layer.neurons):
                 rows = [escape_field(f"{names[k]}[{j}] {layer.activation}")]
                 for i, w in enumerate(neuron.w):
-                    rows.append(f"<w{i}> " + escape_field(value(w.label or f"w[{i}]", w)))
-                rows.append(escape_field(value(neuron.b.label or "b", neuron.b)))
+                    rows.append(f"<w{i}> " + escape_field(value(name(w, f"w[{i}]"), w)))
+                rows.append(escape_field(value(name(neuron.b, "b"), neuron.b)))
                 if forward is not None:
-                    rows.append("<in> " + escape_field(value("in", forward.pre[k][j])))
+                    rows.append("<in> " + escape_field(value(name(forward.pre[k][j], "in"), forward.pre[k][j])))
                     if layer.activation != "softmax":
-                        rows.append("<out> " + escape_field(value("out", forward.out[k][j])))
+                        out = forward.out[k][j]
+                        rows.append("<out> " + escape_field(value(name(out, "out"), out)))
                 column.node(f"n{k}_{j}", label=record(rows), fillcolor=style["fillcolor"])
                 heads.append(f"n{k}_{j}")
         _order(graph, heads)
@@ -123,13 +130,13 @@ def draw_network(
                     attrs.update(scale.edge_attrs(number(w.grad)))
                 graph.edge(tail, f"n{k}_{j}:w{i}", **attrs)
         if layer.activation == "softmax" and forward is not None:
-            _softmax_column(graph, forward, k, value, record, scale)
+            _softmax_column(graph, forward, k, lambda o: value(name(o, "out"), o), record, scale)
 
     notes: list[str] = []
     if title:
         notes.append(title)
     if into_loss and root is not None and forward is not None:
-        rows = [escape_field(root.label or "loss"), escape_field(value("data", root))]
+        rows = [escape_field(name(root, "loss")), escape_field(value("data", root))]
         graph.node("loss", label=record(rows), fillcolor=STYLE_OUTPUT["fillcolor"])
         for j, o in enumerate(outputs):
             tail = _output_port(layers, forward, len(layers) - 1, j)
@@ -161,7 +168,7 @@ def _softmax_column(
     graph: graphviz.Digraph,
     forward: Forward,
     k: int,
-    value: Callable[[str, Value], str],
+    value: Callable[[Value], str],
     record: Callable[[list[str]], str],
     scale: FlowScale | None,
 ) -> None:
@@ -171,7 +178,7 @@ def _softmax_column(
     with graph.subgraph(name=f"softmax{k}") as column:
         column.attr(rank="same")
         for j, o in enumerate(forward.out[k]):
-            rows = [escape_field(f"softmax[{j}]"), "<out> " + escape_field(value("out", o))]
+            rows = [escape_field(f"softmax[{j}]"), "<out> " + escape_field(value(o))]
             column.node(f"s{k}_{j}", label=record(rows), fillcolor=STYLE_OUTPUT["fillcolor"])
             names.append(f"s{k}_{j}")
     _order(graph, names)

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, topological_order
+from autograd.colors import PALETTE
 from autograd.draw import (
     MAX_WIDTH,
     MIN_WIDTH,
-    ZERO_FLOW_COLOR,
     FlowScale,
     draw_flow,
     draw_graph,
@@ -329,8 +329,10 @@ def test_no_recursion_on_a_deep_graph() -> None:
     v = Value(0.5, "x")
     for _ in range(20_000):
         v = v * 1.0
-    picture = draw_graph(v, max_nodes=None, max_edges=None, show_grad=False, legend=False)
+    picture = draw_graph(v, max_nodes=None, max_edges=None, show_grad=False, legend=False, fold_constants=False)
     assert picture.source.count("shape=record") == 40_001
+    folded = draw_graph(v, max_nodes=None, max_edges=None, show_grad=False, legend=False, fold_constants=True)
+    assert folded.source.count("shape=record") == 20_001 and folded.source.count('label="* 1"') == 20_000
 
 
 # --- the gradient-flow view ----------------------------------------------------------------------
@@ -365,10 +367,10 @@ def test_flow_colour_and_width_grow_with_the_gradient() -> None:
     assert sum(rgb[0]) > sum(rgb[-1])
     # The dead relu passes no gradient: its input edge is dashed grey.
     dead_edge = next(e for e in drawn.edges if e.tail == node["dead"])
-    assert dead_edge.dashed and dead_edge.stroke == ZERO_FLOW_COLOR
+    assert dead_edge.dashed and dead_edge.stroke == PALETTE["zero"]
     assert dead_edge.texts == ["d 0.0000", "g 0.0000"]
     note = " ".join(drawn.notes)
-    assert "log scale from 0.001 to 1000.000" in note and "1e-06 x the largest" in note
+    assert "log scale from 0.001 (faintest, thinnest) to 1000.000" in note and "1e-06 x the largest" in note
 
 
 def rgb_of(color: str) -> tuple[int, int, int]:
@@ -417,8 +419,8 @@ def test_flow_labels_are_local_times_output_grad() -> None:
     assert edges[(node["a"], node["c"])] == [["d -3.0000", "g -12.0000"]]  # dc/da = b; dd/dc = 4
     assert edges[(node["b"], node["c"])] == [["d 2.0000", "g 8.0000"]]
     # |d x out.grad| per edge, and each op -> result edge carries the result's grad:
-    # a: 3*4, b: 2*4, (op -> c): 4, c: 4*1, the constant 4: |c| = 6, (op -> d): 1.
-    assert flow_magnitudes(d) == [12.0, 8.0, 4.0, 4.0, 6.0, 1.0]
+    # a: 3*4, b: 2*4, (op -> c): 4, c: 4*1, (op -> d): 1; the constant 4 (|c| = 6) is off the scale.
+    assert flow_magnitudes(d) == [12.0, 8.0, 4.0, 4.0, 1.0]
 
 
 def test_flow_before_backward_says_so() -> None:
@@ -501,7 +503,7 @@ def test_styles_for_output_parameters_inputs_and_constants() -> None:
     y = w * x + 1.0
     y.label = "y"
     y.backward()
-    drawn = rendered(draw_graph(y, params=[w]))
+    drawn = rendered(draw_graph(y, params=[w], fold_constants=False))
     node = drawn.by_first_line()
     fills = {name: drawn.fill[node[name]] for name in ("w", "x", "y")}
     assert len(set(fills.values())) == 3

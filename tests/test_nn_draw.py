@@ -131,7 +131,7 @@ def test_network_view_of_the_tutorial() -> None:
 
     # Inputs: value and gradient.
     for i, x in enumerate(nn.lesson.tutorial.INPUT):
-        (value, grad) = named_rows(drawn.nodes[box[f"x[{i}]"]])["data"]
+        (value, grad) = named_rows(drawn.nodes[box[f"i{i + 1}"]])["data"]  # the tutorial's names
         assert value == pytest.approx(x, abs=1e-9)
         # dE/dx_i = sum_j W[i][j] dE/dz_j, the z's derivatives by differences of the plain-float pass
         assert grad == pytest.approx(sum(W[0][i][j] * d_node(0, "z", j) for j in range(3)), abs=1e-6)
@@ -146,10 +146,11 @@ def test_network_view_of_the_tutorial() -> None:
                 assert r[i][2] == pytest.approx(d_weight(k, i, j), abs=1e-6)
             assert r[3][1] == pytest.approx(1.0)  # the bias
             assert r[3][2] == pytest.approx(d_node(k, "z", j), abs=1e-6)  # dE/db = dE/dz
-            assert r[4][0] == "in" and r[4][1] == pytest.approx(z[j], abs=1e-8)
+            pre_name, out_name = nn.lesson.tutorial.NODE_NAMES[k]
+            assert r[4][0] == f"{pre_name}{j + 1}" and r[4][1] == pytest.approx(z[j], abs=1e-8)
             assert r[4][2] == pytest.approx(d_node(k, "z", j), abs=1e-6)
             out_row = r[5] if ACTS[k] != "softmax" else rows(drawn.nodes[box[f"softmax[{j}]"]])[0]
-            assert out_row[0] == "out" and out_row[1] == pytest.approx(a[j], abs=1e-8)
+            assert out_row[0] == f"{out_name}{j + 1}" and out_row[1] == pytest.approx(a[j], abs=1e-8)
             assert out_row[2] == pytest.approx(d_node(k, "a", j), abs=1e-6)
 
     # One edge per weight, from the source's output into that weight's own row of the neuron.
@@ -161,7 +162,7 @@ def test_network_view_of_the_tutorial() -> None:
         k = NAMES.index(title_of[head].split("[")[0])
         j = int(title_of[head].split("[")[1].split("]")[0])
         i = int(head_port.removeprefix("w"))
-        want_tail = f"x[{i}]" if k == 0 else f"{NAMES[k - 1]}[{i}] {ACTS[k - 1]}"
+        want_tail = f"i{i + 1}" if k == 0 else f"{NAMES[k - 1]}[{i}] {ACTS[k - 1]}"
         assert title_of[tail] == want_tail and tail_port == ("" if k == 0 else "out")
         seen.add((k, i, j))
     assert len(seen) == 27
@@ -277,7 +278,7 @@ def test_clusters_group_each_neuron_inside_its_layer() -> None:
     drawn = rendered(draw_clustered_graph(model, loss, cluster=cluster))
     order = topological_order(loss)
     values = {title for title, lines in drawn.nodes.items() if any(s.startswith("data ") for s in lines)}
-    assert len(values) == len(order)
+    assert len(values) == len(order)  # columned: constants are not folded (it would widen the loss column)
     expected = {"inputs", "h1 (relu)", "h2 (sigmoid)", "out (softmax)"} | {f"{n}[{j}]" for n in NAMES for j in range(3)}
     assert set(drawn.clusters) == expected
     by_label = {lines[0]: title for title, lines in drawn.nodes.items() if lines}
@@ -286,7 +287,7 @@ def test_clusters_group_each_neuron_inside_its_layer() -> None:
             for p in (*neuron.w, neuron.b):
                 assert drawn.inside(by_label[p.label], f"{NAMES[k]}[{j}]")
                 assert drawn.inside(by_label[p.label], f"{NAMES[k]} ({ACTS[k]})")
-    assert drawn.inside(by_label["x[1]"], "inputs")
+    assert drawn.inside(by_label["i2"], "inputs")  # the tutorial's name for x[1]
     assert not drawn.inside(by_label["E"], "out (softmax)")
 
 
@@ -368,17 +369,18 @@ def test_the_tutorial_graph_is_wider_than_tall_and_legible_at_1440_px() -> None:
         svg = picture.svg()
         width, height = svg_size(svg)
         assert width > height
-        nodes = re.findall(r'<g id="node\d+" class="node">(.*?)</g>', svg, flags=re.S)
-        edges = re.findall(r'<g id="edge\d+" class="edge">(.*?)</g>', svg, flags=re.S)
+        nodes = re.findall(r'<g id="[vo]\d+" class="node">(.*?)</g>', svg, flags=re.S)
+        edges = re.findall(r'<g id="e[\d_]+" class="edge">(.*?)</g>', svg, flags=re.S)
         node_font = min(float(f) for body in nodes for f in re.findall(r'font-size="([\d.]+)"', body))
         edge_font = min(float(f) for body in edges for f in re.findall(r'font-size="([\d.]+)"', body))
         assert node_font * 1440 / width >= 9.0
         assert edge_font * 1440 / width >= 8.0
 
 
-def test_softmax_edge_labels_are_tied_to_their_edges() -> None:
-    """Edges from a Value several operations use (the softmax's inputs) cross: each such edge and
-    its label share a colour, one per source, so a reader can tell which label is whose."""
+def test_softmax_edges_keep_a_colour_per_source_and_only_labels_that_fit() -> None:
+    """Edges from a Value several operations use (the softmax's inputs) cross: each source's edges
+    share one colour, so a reader can tell them apart. Operations of more than two inputs (the
+    softmax, a neuron's dot) carry no edge labels in the columned picture: they would pile up."""
     model, loss = tutorial()
     svg = draw_clustered_graph(model, loss).svg()
     forward_pass = find_forward(model, loss)
@@ -388,12 +390,18 @@ def test_softmax_edge_labels_are_tied_to_their_edges() -> None:
     for z in forward_pass.pre[2]:
         groups = re.findall(rf"<title>{name[id(z)]}&#45;&gt;(o\d+)</title>(.*?)</g>", svg, flags=re.S)
         assert len(groups) == 3  # into each of the three softmax operations
+        strokes = set()
         for _, body in groups:
             stroke = re.search(r'<path fill="none" stroke="([^"]+)"', body)
-            text = re.search(r'<text[^>]*fill="([^"]+)"[^>]*>([^<]+)</text>', body)
-            assert stroke and text and stroke[1] == text[1]
-            colours.add(stroke[1])
+            assert stroke and "<text" not in body
+            strokes.add(stroke[1])
+        assert len(strokes) == 1
+        colours |= strokes
     assert len(colours) == 3  # the three sources look different
+    for v in forward_pass.pre[0]:  # a dot's nine edges: no labels either
+        i = order.index(v)
+        bodies = re.findall(rf"<title>v\d+&#45;&gt;o{i}</title>(.*?)</g>", svg, flags=re.S)
+        assert len(bodies) == 7 and not any("<text" in body for body in bodies)
 
 
 def test_the_layout_keeps_the_names_the_explorer_reads() -> None:

