@@ -130,6 +130,7 @@ def explore(model: MLP | Layer, loss: Value, **options: Any) -> Explorer:
     """
     network = network_of(model, loss)  # first: it refuses what is not a model or its graph
     options.setdefault("params", model.parameters())
+    options.setdefault("labels", model_labels(model, loss))  # the model's notation: i1, W_i1j1, h1_in1, E
     return explore_graph(loss, network=network, **options)
 
 

@@ -87,7 +87,7 @@
       const g = nodeGroup(nodesLayer, n.name, k, n.kind);
       g.setAttribute("aria-label", `${n.name}: ${n.op ? n.op + ", " : ""}data ${n.data}`);
       const rect = make("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: 5, "vector-effect": "non-scaling-stroke" }, g);
-      const [, , grad] = boxTexts(g, b, [n.name, n.dataBox, ""]);
+      const [, , grad] = boxTexts(g, b, [n.nameBox, n.dataBox, ""]);
       if (n.note) mark(g, b, n.note);
       boxes.set(k, { g, rect, grad, b, fill0: null });
       n.inputs.forEach((inp, e) => {

@@ -33,7 +33,7 @@ FONT = 12.0  # text height, in the drawing's units
 CHAR = 0.62 * FONT  # a monospace character's advance
 LINE = 1.3 * FONT
 PAD = 0.5 * FONT
-RANK_GAP = 2.6 * FONT  # room between ranks for the edges
+RANK_GAP = 2.0 * FONT  # room between ranks for the edges (narrow enough for the tutorial's graph at >= 9 px)
 ROW_GAP = 0.7 * FONT
 SWEEPS = 4
 ASPECT = 1.6  # the picture's pane on a 1440x900 or 1280x720 screen, beside the docked panel

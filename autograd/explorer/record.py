@@ -21,12 +21,13 @@ from: the page computes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from .. import ops
 from ..colors import significant
 from ..layout import select
+from ..names import node_names
 from ..replay import Written
 from ..steps import HookStep, Step, backward_steps
 from ..sweep import _check_finite, topological_order
@@ -37,6 +38,7 @@ from .scale import DEFAULT_FLOOR, DivergingScale
 
 DEFAULT_DIGITS = 7
 BOX_DIGITS = 4
+BOX_NAME = 10  # characters of a name a box shows (a longer one ends in "…"; the panel shows it whole)
 
 
 def check_digits(digits: int) -> None:
@@ -50,18 +52,9 @@ def op_display(v: Value) -> str:
     return ops.display(v._rule) if v._rule is not None and v.inputs else ""
 
 
-def node_names(order: Sequence[Value], labels: Mapping[Value, str] | None = None) -> list[str]:
-    """One name per Value, unique in the graph: ``labels[v]``, else its label, else its operation
-    and topological index (``tanh#12``; ``const#3`` for an unlabelled leaf). A stand-in: the names
-    derived from a Value's op and inputs (``autograd.names.node_names``) are to replace it."""
-    labels = labels or {}
-    names = [labels.get(v) or v.label or f"{op_display(v) or 'const'}#{k}" for k, v in enumerate(order)]
-    seen: dict[str, int] = {}
-    for k, name in enumerate(names):  # two Values labelled alike: the later one gets a suffix
-        if name in seen:
-            names[k] = f"{name}#{k}"
-        seen[names[k]] = k
-    return names
+def box_name(name: str) -> str:
+    """``name`` as a box shows it: whole when short, else cut to :data:`BOX_NAME` characters with "…"."""
+    return name if len(name) <= BOX_NAME else name[: BOX_NAME - 1] + "…"
 
 
 def build_record(
@@ -103,9 +96,8 @@ def build_record(
     kinds = [_kind(v, root, params, named) for v in order]
     # Constants are folded into the name of the Value using them: no box, no steps into them.
     boxed = [k for k in sorted(drawn) if kinds[k] != "constant" or k == len(order) - 1]
-    names = node_names(order, labels)
-    if not labels or root not in labels:
-        names[-1] = root.label or "out"  # the root is last in topological order
+    named_as = node_names(root, labels)  # the one name per Value that pictures and code use too
+    names = [named_as[v] for v in order]
 
     def fmt(x: float) -> str:
         return significant(x, digits)
@@ -126,7 +118,7 @@ def build_record(
     for h in hooks:  # a hook's result is the gradient from then on
         final[h.node] = h.after
     where = place([order[k] for k in boxed], {order[k]: n for n, k in enumerate(boxed)},
-                  lambda n: (names[boxed[n]], box(order[boxed[n]].data), box(final.get(order[boxed[n]], 0.0))))
+                  lambda n: (box_name(names[boxed[n]]), box(order[boxed[n]].data), box(final.get(order[boxed[n]], 0.0))))
     boxes = dict(zip(boxed, where))
     # The page lists the Values it draws, their inputs and the senders of its steps: never more, so
     # a capped page stays small however large the graph. Records refer to them by list position.
@@ -147,7 +139,7 @@ def build_record(
         g = final.get(v, 0.0)
         nodes.append({
             "index": k,
-            "name": names[k],
+            "name": names[k], "nameBox": box_name(names[k]),
             "label": v.label,
             "op": op_display(v),
             "kind": kinds[k],
