@@ -44,10 +44,7 @@ def op_display(v: Value) -> str:
     rule = v._rule
     if rule is None:
         return ""
-    display = getattr(ops, "display", None)
-    if display is not None:  # the engine's traits (contract 1), where it has them
-        return str(display(rule))
-    return f"softmax[{rule.param}]" if rule.name == "softmax" else rule.name
+    return ops.display(rule)
 
 
 def node_names(root: Value, labels: Mapping[Value, str] | None = None) -> dict[Value, str]:

@@ -35,7 +35,7 @@ from autograd.explorer import Explorer, Network, Unit
 from autograd.explorer import explore as explore_graph
 from autograd.render import Picture
 
-from .forward_graph import Forward, find_forward, layer_names, layers_of, model_labels
+from .forward_graph import Forward, find_forward, is_weighted_sum, layer_names, layers_of, model_labels
 from .modules import MLP, Layer
 from .network_view import draw_network
 
@@ -144,7 +144,7 @@ def network_of(model: MLP | Layer, root: Value) -> Network:
     out: dict[tuple[int, int], list[Value]] = {}
     found: dict[int, tuple[int, int]] = {}
     for v in topological_order(root):  # every sample's weighted inputs, then their activations
-        if v.op == "dot" and v.inputs and id(v.inputs[0]) in owner:
+        if is_weighted_sum(v) and id(v.inputs[0]) in owner:
             k, j = owner[id(v.inputs[0])]
             neuron = layers[k].neurons[j]
             if v.inputs[2 * neuron.n_in] is neuron.b:
@@ -154,7 +154,7 @@ def network_of(model: MLP | Layer, root: Value) -> Network:
             k, j = found[id(v.inputs[0])]
             if v.op == layers[k].activation:
                 out.setdefault((k, j), []).append(v)
-            elif v.op == "softmax":
+            elif v._rule is not None and v._rule.coupled:  # a softmax component
                 out.setdefault((k, op_param(v)), []).append(v)
     names = layer_names(len(layers))
     n_in = layers[0].n_in

@@ -113,6 +113,11 @@ def model_labels(model: MLP | Layer, root: Value) -> dict[Value, str]:
 
 # --- helpers ---
 
+def is_weighted_sum(v: Value) -> bool:
+    """Whether ``v`` is a dot node: an op whose inputs have roles (weights, inputs, bias)."""
+    return v._rule is not None and v._rule.roles is not None
+
+
 def layers_of(model: Any) -> list[Layer]:
     if isinstance(model, MLP):
         return list(model.layers)
@@ -124,7 +129,7 @@ def layers_of(model: Any) -> list[Layer]:
 def _is_pre_activation(c: Value, neuron: Neuron, xs: Sequence[Value] | None) -> bool:
     """Whether ``c`` is ``dot(neuron.w, xs, neuron.b)`` (any ``xs`` when None)."""
     n = neuron.n_in
-    if c.op != "dot" or len(c.inputs) != 2 * n + 1 or c.inputs[2 * n] is not neuron.b:
+    if not is_weighted_sum(c) or len(c.inputs) != 2 * n + 1 or c.inputs[2 * n] is not neuron.b:
         return False
     if any(a is not b for a, b in zip(c.inputs[:n], neuron.w)):
         return False
@@ -144,7 +149,7 @@ def _activation_outputs(
             found = [
                 c
                 for c in consumers.get(id(zs[0]), ())
-                if c.op == "softmax"
+                if c._rule is not None and c._rule.coupled
                 and op_param(c) == j
                 and len(c.inputs) == len(zs)
                 and all(a is b for a, b in zip(c.inputs, zs))

@@ -150,7 +150,7 @@ def _coupled_claims(graph: Graph, fwd: Forward, claims: dict[Value, Printed]) ->
     groups: dict[tuple[int, ...], list[Value]] = {}
     for v in graph.order:
         rule = v._rule
-        if rule is not None and rule.name == "softmax":
+        if rule is not None and rule.coupled:
             groups.setdefault(tuple(id(u) for u in v.inputs), []).append(v)
     for members in groups.values():
         if not any(v in claims for v in members):

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .. import ops
 from ..value import Value
 from .derivation import Edge, Graph, LocalRule
 
@@ -56,10 +57,9 @@ def _role(v: Value, index: int) -> str:
     """The role of input ``index`` of ``v``: dot's weights/inputs/bias, softmax's own input or another."""
     rule = v._rule
     assert rule is not None
-    if rule.name == "dot":
-        n = rule.param
-        return "weight" if index < n else "input" if index < 2 * n else "bias"
-    if rule.name == "softmax":
+    if rule.roles is not None:  # dot: weights, inputs, bias
+        return ops.input_roles(rule, len(v.inputs))[index]
+    if rule.coupled:  # a softmax component: its own input, or the others
         return "own input" if index == rule.param else "other inputs"
     return f"input {index + 1}"
 
@@ -87,7 +87,7 @@ def coupled_groups(graph: Graph) -> list[list[Value]]:
     groups: dict[tuple[str, tuple[int, ...]], list[Value]] = {}
     for v in graph.order:
         rule = v._rule
-        if rule is None or rule.name == "dot" or not isinstance(rule.param, int) or len(v.inputs) < 2:
+        if rule is None or rule.roles is not None or not isinstance(rule.param, int) or len(v.inputs) < 2:
             continue
         if 0 <= rule.param < len(v.inputs):
             groups.setdefault((rule.name, tuple(id(u) for u in v.inputs)), []).append(v)

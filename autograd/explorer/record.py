@@ -117,8 +117,11 @@ def build_record(
         final[s.receiver] = s.total
     for h in hooks:  # a hook's result is the gradient from then on
         final[h.node] = h.after
-    where = place([order[k] for k in boxed], {order[k]: n for n, k in enumerate(boxed)},
-                  lambda n: (box_name(names[boxed[n]]), box(order[boxed[n]].data), box(final.get(order[boxed[n]], 0.0))))
+    def texts(n: int) -> tuple[str, str, str]:  # what box n shows: name, data, gradient
+        v = order[boxed[n]]
+        return box_name(names[boxed[n]]), box(v.data), box(final.get(v, 0.0))
+
+    where = place([order[k] for k in boxed], {order[k]: n for n, k in enumerate(boxed)}, texts)
     boxes = dict(zip(boxed, where))
     # The page lists the Values it draws, their inputs and the senders of its steps: never more, so
     # a capped page stays small however large the graph. Records refer to them by list position.
