@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from browser import Watched, launch_or_explain
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import Dag, close, dags, fd_derivative
 from test_explorer import HOSTILE, tutorial_loss
 
@@ -316,6 +317,35 @@ def test_hostile_labels_stay_text_and_the_page_runs(browser: Any, tmp_path: Path
     for _ in range(page.record["forwardSteps"] - 1):  # to the custom op's forward step
         w.page.keyboard.press("ArrowRight")
     assert w.page.inner_text("#callout").startswith("<img src=x onerror=window.injected=1> = <b>sq</b><script>")
+    assert_quiet(w)
+    w.close()
+
+
+# Pieces that change how an HTML parser or a script reads text, mixed with any text at all.
+_PIECES = st.sampled_from([*HOSTILE, "<img src=x onerror=window.injected=1>", "<script>window.injected=1</script>",
+                           "\x00", '"', "'", "`${1}`", "\\", "&lt;", "--!>"])
+_TEXT = st.lists(_PIECES | st.text(max_size=4), min_size=1, max_size=4).map("".join).filter(bool)
+
+
+@settings(max_examples=8, deadline=None)
+@given(labels=st.lists(_TEXT, min_size=5, max_size=5, unique=True), title=_TEXT)
+def test_any_labels_and_title_stay_text_and_the_page_runs(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, labels: list[str], title: str
+) -> None:
+    a, b, c = (Value(float(k + 2), label) for k, label in enumerate(labels[:3]))
+    ab = a * b
+    y = ab + c
+    ab.label, y.label = labels[3], labels[4]
+    w = Watched(browser, explore(y, title=title).save_html(tmp_path_factory.mktemp("fuzz") / "page.html"))
+    dialogs: list[str] = []
+    w.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    w.open()  # the page's own script ran to the end: it marks the body ready
+    assert w.page.evaluate("window.injected") is None and dialogs == []
+    names = w.page.evaluate("[...document.querySelectorAll('#graph-view [data-name]')].map(g => g.dataset.name)")
+    assert sorted(names) == sorted(labels)  # every label drawn, as the very text it is
+    # The title as the HTML parser hands any text on: a NUL becomes U+FFFD, line ends become "\n".
+    parsed = title.replace("\x00", "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
+    assert w.page.evaluate("document.querySelector('title').textContent") == parsed
     assert_quiet(w)
     w.close()
 
