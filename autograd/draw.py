@@ -57,7 +57,7 @@ from .value import Value, number, value_list
 __all__ = [
     "DEFAULT_MAX_EDGES", "DEFAULT_MAX_NODES", "EDGE_LABELS", "MAX_WIDTH", "MIN_WIDTH", "RANKDIRS",
     "FlowScale", "draw_flow", "draw_graph", "escape_field", "escape_label", "explore",
-    "flow_magnitudes", "number_formatter", "op_name", "op_param", "record_label", "save_svg",
+    "flow_magnitudes", "number_formatter", "op_param", "record_label", "save_svg",
 ]
 
 RANKDIRS: tuple[str, ...] = ("LR", "TB", "RL", "BT")
@@ -298,9 +298,6 @@ def op_param(v: Value) -> Any:
     """The fixed parameter of the operation that made ``v``: the component index of a ``softmax``
     output, the exponent of ``x ** n``, the pair count of a ``dot``; None for a leaf or an op without one."""
     return v._rule.param if v._rule is not None else None
-
-
-op_name = op_display  # the name the explorer imports; one implementation, in autograd.names
 
 
 # --- helpers -----------------------------------------------------------------------------------------

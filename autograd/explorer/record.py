@@ -24,10 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from .. import ops
 from ..colors import significant
 from ..layout import select
-from ..names import node_names
+from ..names import node_names, op_display
 from ..replay import Written
 from ..steps import HookStep, Step, backward_steps
 from ..sweep import _check_finite, topological_order
@@ -45,11 +44,6 @@ def check_digits(digits: int) -> None:
     """Raise unless ``digits`` is a number of significant digits a float can show (1 to 17)."""
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValueError(f"digits must be an int from 1 to 17 (significant digits shown), not {digits!r}")
-
-
-def op_display(v: Value) -> str:
-    """How the page writes the operation that made ``v`` ("" for a leaf)."""
-    return ops.display(v._rule) if v._rule is not None and v.inputs else ""
 
 
 def box_name(name: str) -> str:
