@@ -42,7 +42,7 @@ TARGETS: dict[str, list[str]] = {
     "autograd/explorer/record.py": ["tests/test_explorer.py", "-k", "not shown_whole"],
     "autograd/replay/codegen.py": ["tests/test_replay.py"],
     "autograd/ops.py": ["tests/test_ops.py", "tests/test_value.py", "tests/test_errors.py", "tests/test_faults.py",
-                        "tests/test_ops_exact.py"],
+                        "tests/test_ops_exact.py", "tests/test_ops_oracles.py"],
     "autograd/value.py": ["tests/test_value.py", "tests/test_value_exact.py", "tests/test_ops.py",
                           "tests/test_micrograd_compat.py", "tests/test_faults.py", "tests/test_errors.py",
                           "tests/test_hooks.py", "tests/test_backward.py"],
