@@ -96,7 +96,9 @@ def _sweep_into_grads(output: Value, order: list[Value], operations: list[Value]
                     for inp, local in zip(inputs, node.local_grads):
                         inp.grad += local * g
         fresh = [node.grad for node in order]
-        _check_finite(order, fresh, "the gradient reaching")
+        if not math.isfinite(sum(fresh)):  # put back first: the error shows each .grad as the pass leaves it
+            _restore(order, saved)
+            _check_finite(order, fresh, "the gradient reaching")
     except BaseException:
         _restore(order, saved)
         raise

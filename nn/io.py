@@ -273,7 +273,9 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     except OSError as error:
         # The user's own path in the message, not the hidden temporary file's name.
         reason = error.strerror or str(error)
-        raise type(error)(error.errno, f"cannot save the model to {target!r}: {reason}") from None
+        message = f"cannot save the model to {target!r}: {reason}"
+        # An error without a number (no free temporary name) would print as "[Errno None] ..."
+        raise (type(error)(message) if error.errno is None else type(error)(error.errno, message)) from None
 
 
 def file_path(path: Any, who: str) -> str:

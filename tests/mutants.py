@@ -36,19 +36,24 @@ COPIED = ("autograd", "nn", "tests", "docs", "examples", "pyproject.toml", "READ
 
 # file -> the tests about it (the narrow selection each of its mutants is checked by)
 TARGETS: dict[str, list[str]] = {
-    "nn/io.py": ["tests/test_io.py", "tests/test_io_durability.py", "tests/test_io_messages.py"],
+    "nn/io.py": ["tests/test_io.py", "tests/test_io_durability.py", "tests/test_io_messages.py",
+                 "tests/test_io_bytes.py"],
     # the random-network search tests take seconds each: the worked examples exercise every verdict
     "autograd/diagnose/verdicts.py": ["tests/test_diagnose.py", "-k", "not injected and not exact_answer"],
     "autograd/explorer/record.py": ["tests/test_explorer.py", "-k", "not shown_whole"],
     "autograd/replay/codegen.py": ["tests/test_replay.py"],
     "autograd/ops.py": ["tests/test_ops.py", "tests/test_value.py", "tests/test_errors.py", "tests/test_faults.py",
                         "tests/test_ops_exact.py", "tests/test_ops_oracles.py"],
-    "autograd/value.py": ["tests/test_value.py", "tests/test_value_exact.py", "tests/test_ops.py",
-                          "tests/test_micrograd_compat.py", "tests/test_faults.py", "tests/test_errors.py",
-                          "tests/test_hooks.py", "tests/test_backward.py"],
+    # test_backward's 100k-node chain and random DAGs (a minute per mutant of Value's constructor) test
+    # the sweep; its other tests stay
+    "autograd/value.py": ["tests/test_value.py", "tests/test_value_exact.py", "tests/test_value_oracles.py",
+                          "tests/test_ops.py", "tests/test_ops_oracles.py", "tests/test_micrograd_compat.py",
+                          "tests/test_faults.py", "tests/test_errors.py", "tests/test_hooks.py",
+                          "tests/test_backward.py", "-k", "not 100k and not random_dags and not deep_chain"],
+    # the 100k-node chain checks graph.py's iterative sort (no recursion), not the sweep's arithmetic
     "autograd/sweep.py": [
         "tests/test_backward.py", "tests/test_hooks.py", "tests/test_higher_order.py", "tests/test_oracles.py",
-        "tests/test_faults.py", "tests/test_sweep_exact.py",
+        "tests/test_faults.py", "tests/test_sweep_exact.py", "tests/test_sweep_oracles.py", "-k", "not 100k",
     ],
 }
 
