@@ -32,7 +32,7 @@ def as_float(x: Any, what: str = "Value data") -> float:
     """
     if type(x) is float:
         f = x
-    elif isinstance(x, bool) or type(x).__name__ == "bool_":  # numpy.bool_ is no Real, but say why
+    elif isinstance(x, bool) or type(x).__name__ in ("bool_", "bool"):  # numpy's bool (bool_ before 2.0) is no Real
         raise TypeError(f"{what} must be a real number, not a bool ({x!r}); write 1.0 or 0.0 instead")
     elif isinstance(x, numbers.Real):
         try:

@@ -9,6 +9,7 @@ examples). mutmut keeps its results there, so a second run re-checks only what c
     python tests/mutants.py nn/io.py             # one of them
     python tests/mutants.py --budget 600 ...     # at most 600 s per file; the rest stay "not checked"
     python tests/mutants.py --diffs ...          # with each unexplained survivor's diff
+    python tests/mutants.py --again nn/io.py     # re-check only what the last run did not kill (new tests)
 
 Prints, per file, the mutants generated, killed, survived (and any other outcome) and the time,
 then each survivor's diff. docs/mutants.md lists the survivors judged equivalent, with the reason.
@@ -102,13 +103,24 @@ def diff(folder: Path, name: str) -> str:
     return res.stdout.strip()
 
 
-def run(path: str, budget: float | None) -> tuple[Counter[str], list[str], float]:
+# what a later run need not check again
+SETTLED = ("killed", "timeout", "caught by type check")
+
+
+def run(path: str, budget: float | None, again: bool = False) -> tuple[Counter[str], list[str], float]:
+    """mutmut over one file; ``again``: only the mutants the last run left unkilled (after new tests:
+    mutmut keeps every result, and re-checks by itself only the functions whose code changed)."""
     folder = prepare(path)
+    names = []
+    if again:
+        if not (folder / "mutants" / (path + ".meta")).exists():
+            sys.exit(f"--again: {path} has no earlier run in {folder}")
+        names = sorted(n for n, outcome in outcomes(folder, path).items() if outcome not in SETTLED)
     env = {**os.environ, "HYPOTHESIS_PROFILE": "mutants", "PYTHONPATH": "", "CI": "true"}
     started = time.monotonic()
     # A session of its own, so that a run over budget is stopped with every worker it forked.
     proc = subprocess.Popen(
-        ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", "1"], cwd=folder, env=env,
+        ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", "1", *names], cwd=folder, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:
@@ -135,6 +147,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("files", nargs="*", metavar="FILE", help="any of " + ", ".join(TARGETS) + " (default: all)")
     parser.add_argument("--budget", type=float, help="stop each file's run after this many seconds")
     parser.add_argument("--diffs", action="store_true", help="print each unexplained survivor's diff")
+    parser.add_argument("--again", action="store_true", help="re-check only the mutants the last run did not kill")
     args = parser.parse_args(argv)
     paths, budget = args.files or list(TARGETS), args.budget
     for path in paths:
@@ -143,7 +156,7 @@ def main(argv: list[str]) -> int:
     listed = equivalent()
     unexplained: list[str] = []
     for path in paths:
-        counts, others, seconds = run(path, budget)
+        counts, others, seconds = run(path, budget, args.again)
         figures = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         print(f"{path}: {sum(counts.values())} mutants, {figures}; {seconds:.0f} s", flush=True)
         for name in others:

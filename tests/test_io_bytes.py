@@ -5,6 +5,7 @@ save that cannot write, word for word. Expected bytes and messages are written o
 from __future__ import annotations
 
 import errno
+import json
 import os
 import secrets
 from pathlib import Path
@@ -132,3 +133,57 @@ def test_a_save_finding_no_free_temporary_name_says_so(tmp_path: Path, monkeypat
     assert str(info.value) == (f"cannot save the model to {str(path)!r}: "
                                f"could not create a temporary file beside n.json in {tmp_path}")
     assert not path.exists()
+
+
+def _file(tmp_path: Path, n_in: int, state: dict[str, float], padding: int = 0) -> Path:
+    path = tmp_path / "n.json"
+    arch = {"type": "Neuron", "n_in": n_in, "activation": "tanh", "weight_labels": ["w"] * n_in, "bias_label": "b"}
+    doc = {"format": "chainrule-model", "version": 1, "architecture": arch, "state": state}
+    path.write_text(json.dumps(doc) + " " * padding, encoding="utf-8")
+    return path
+
+
+def test_load_reads_a_file_of_exactly_its_byte_limit_and_refuses_one_byte_more(tmp_path: Path) -> None:
+    limit = 256 * 2 + 2**20  # BYTES_PER_PARAMETER * max_parameters + a MiB
+    size = len(_file(tmp_path, 1, {"w.0": 0.5, "b": 0.0}).read_bytes())
+    path = _file(tmp_path, 1, {"w.0": 0.5, "b": 0.0}, padding=limit - size)  # JSON may end in spaces
+    assert nnio.load(path, max_parameters=2).state_dict() == {"w.0": 0.5, "b": 0.0}
+    path = _file(tmp_path, 1, {"w.0": 0.5, "b": 0.0}, padding=limit - size + 1)
+    with pytest.raises(ValueError) as info:
+        nnio.load(path, max_parameters=2)
+    assert str(info.value) == (f"{path}: not a loadable chainrule model: larger than {limit} bytes, the most a "
+                               "model of at most 2 parameters takes (nn.load(path, max_parameters=...) raises it)")
+
+
+def test_a_limit_of_one_parameter_is_accepted_and_applied(tmp_path: Path) -> None:
+    path = _file(tmp_path, 1, {"w.0": 0.5, "b": 0.0})
+    with pytest.raises(ValueError) as info:
+        nnio.load(path, max_parameters=1)
+    assert str(info.value) == (f"{path}: not a loadable chainrule model: the architecture declares 2 parameters, more "
+                               "than the limit of 1 (nn.load(path, max_parameters=...) raises it for a file you trust)")
+
+
+def test_an_architecture_far_beyond_its_state_is_refused_before_building_and_a_near_one_after(tmp_path: Path) -> None:
+    # one entry in the state: up to 2 * 1 + 1000 = 1002 declared parameters are built and then named precisely
+    path = _file(tmp_path, 1001, {"b": 0.0})  # 1002 parameters
+    with pytest.raises(ValueError) as info:
+        nnio.load(path)
+    assert "missing 1001 parameter(s), the first 'w.0'" in str(info.value)
+    path = _file(tmp_path, 1002, {"b": 0.0})  # 1003 parameters
+    with pytest.raises(ValueError) as info:
+        nnio.load(path)
+    assert str(info.value) == (f"{path}: not a loadable chainrule model: "
+                               "the architecture declares 1003 parameters but the state holds 1")
+
+
+class _BytesPath:
+    """A path-like object whose path is bytes, which nn.save and nn.load do not take."""
+
+    def __fspath__(self) -> bytes:
+        return b"model.json"
+
+
+def test_a_path_like_giving_bytes_is_refused_naming_what_it_gave() -> None:
+    with pytest.raises(TypeError) as info:
+        nn.save(neuron(), _BytesPath())  # type: ignore[arg-type]
+    assert str(info.value) == "nn.save takes a file path as text, not bytes: b'model.json'"

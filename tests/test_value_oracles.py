@@ -10,6 +10,7 @@ import pickle
 import threading
 
 import pytest
+from conftest import need
 
 import autograd
 from autograd import Value, no_grad
@@ -175,3 +176,23 @@ def test_a_thread_records_while_another_is_inside_no_grad() -> None:
         done.set()
         worker.join()
     assert seen == [(6.0, False, (3.0, 2.0))]
+
+
+def test_bad_data_is_refused_naming_value_data_and_what_was_passed() -> None:
+    with pytest.raises(TypeError) as info:
+        Value("a")
+    assert str(info.value) == "Value data must be a real number (int, float or numpy scalar), not str: 'a'"
+    with pytest.raises(ValueError) as big:
+        Value(10**400)
+    assert str(big.value) == (
+        "Value data must be finite, but this int is too large for a float (magnitude above about 1.8e308)"
+    )
+
+
+def test_a_numpy_bool_is_refused_as_a_bool() -> None:
+    """numpy's bool type is named bool_ before numpy 2.0 and bool since."""
+    np = need("numpy", "the test extra brings it, through matplotlib")
+    flag = np.bool_(True)
+    with pytest.raises(TypeError) as info:
+        Value(flag)
+    assert str(info.value) == f"Value data must be a real number, not a bool ({flag!r}); write 1.0 or 0.0 instead"
