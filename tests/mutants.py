@@ -137,7 +137,8 @@ def run(path: str, budget: float | None, again: bool = False) -> tuple[Counter[s
 
 
 def equivalent() -> set[str]:
-    """The survivors docs/mutants.md lists as equivalent (a line starting with a mutant's name in backquotes)."""
+    """The survivors docs/mutants.md lists as equivalent: a table row starting with a mutant's name in
+    backquotes, in either section ("Equivalent survivors: engine files" or "...: tool files")."""
     text = (ROOT / "docs" / "mutants.md").read_text(encoding="utf-8")
     return set(re.findall(r"^\| `([^`]+__mutmut_\d+)`", text, re.M))
 

@@ -196,3 +196,11 @@ def test_a_numpy_bool_is_refused_as_a_bool() -> None:
     with pytest.raises(TypeError) as info:
         Value(flag)
     assert str(info.value) == f"Value data must be a real number, not a bool ({flag!r}); write 1.0 or 0.0 instead"
+
+
+def test_numpy_1s_bool_type_is_refused_as_a_bool_too() -> None:
+    """numpy before 2.0 names its bool type bool_; a stand-in of that name (the tests run numpy 2)."""
+    bool_ = type("bool_", (), {"__repr__": lambda self: "True"})
+    with pytest.raises(TypeError) as info:
+        Value(bool_())
+    assert str(info.value) == "Value data must be a real number, not a bool (True); write 1.0 or 0.0 instead"
