@@ -47,7 +47,16 @@ from .colors import (
     number_formatter,
     significant,
 )
-from .labels import edge_label, escape_field, escape_label, placed_label, record_label, wrapped
+from .labels import (
+    LEGEND_WIDTH,
+    edge_label,
+    escape_field,
+    escape_label,
+    legend_label,
+    placed_label,
+    record_label,
+    wrapped,
+)
 from .layout import Body, Selection, emit_clusters, emit_columns, select
 from .names import INFIX, node_names, op_display
 from .render import Picture
@@ -75,7 +84,7 @@ WebAssembly Graphviz lays out 1,500 edges in about a second, 10,000 in about 30 
 
 FONT = "Courier"
 NARROW = 16  # characters: a longer name breaks after a + in a columned picture's boxes
-LEGEND_SIZE = "11"  # points: the legend stays readable when a wide picture is shrunk to a page
+LEGEND_SIZE = "12"  # points: >= 11 px when a picture under ~1,000 pt wide is shown 900 px wide
 
 # Fill colours per kind of node, from the one palette.
 STYLE_OUTPUT = {"fillcolor": PALETTE["fill-output"], "penwidth": "2"}
@@ -264,7 +273,8 @@ def draw_graph(
         shown = bool(shared) and edge_labels != "none"
         notes.extend(_legend(edge_labels, shown, flow, compact, (bool(folded), into_constant)))
     if notes:
-        graph.attr(label=graphviz.nohtml("".join(escape_label(n, "\\l") + "\\l" for n in notes)))
+        # a columned picture is a whole network wide: its legend may be as wide, not taller
+        graph.attr(label=legend_label(notes, 2 * LEGEND_WIDTH if compact else LEGEND_WIDTH))
     return graph
 
 
@@ -443,6 +453,8 @@ def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool, constants
         lines.append("edge label: g = d(out)/d(in) x out.grad, the gradient flowing back along the edge")
     elif edge_labels == "both":
         lines.append("edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back")
+    if edge_labels != "none":
+        lines.append("an edge label that would cover a box or another label is left out")
     if compact and edge_labels != "none":
         lines.append(
             "labels sit at the edge's tail, where only that edge starts; an edge from a Value that several "
