@@ -35,13 +35,13 @@ from autograd.explorer import Explorer, Network, Unit
 from autograd.explorer import explore as explore_graph
 from autograd.render import Picture
 
-from .forward_graph import Forward, find_forward, is_weighted_sum, layer_names, layers_of, model_labels
+from .forward_graph import find_forward, is_weighted_sum, layer_names, layers_of, model_labels
 from .modules import MLP, Layer
 from .network_view import draw_network
 
 __all__ = [
-    "Forward", "draw_clustered_graph", "draw_network", "explore", "network_of", "find_forward", "layer_columns",
-    "layer_names", "model_labels", "model_options", "neuron_clusters",
+    "draw_clustered_graph", "draw_network", "explore", "layer_columns", "model_options", "network_of",
+    "neuron_clusters",
 ]
 
 
