@@ -13,9 +13,8 @@ from typing import Any
 from autograd import Value, topological_order
 from autograd.draw import op_param
 
+from . import functional as F
 from .modules import MLP, Layer, Neuron
-
-ELEMENTWISE: tuple[str, ...] = ("relu", "sigmoid", "tanh")
 
 
 @dataclass(frozen=True)
@@ -143,8 +142,8 @@ def _activation_outputs(
         return zs
     outs: list[Value] = []
     for j, z in enumerate(zs):
-        if activation in ELEMENTWISE:
-            found = [c for c in consumers.get(id(z), ()) if c.op == activation and c.inputs[0] is z]
+        if activation in F.ELEMENTWISE:
+            found = [c for c in consumers.get(id(z), ()) if F.made_by(activation, c) and c.inputs[0] is z]
         elif activation == "softmax":
             found = [
                 c
