@@ -67,7 +67,7 @@ def node_names(root: Value, labels: Mapping[Value, str] | None = None) -> dict[V
         raise TypeError(f"node_names takes the output Value, not {type(root).__name__}: {root!r}")
     given = _checked_labels(labels)
     order = topological_order(root)
-    taken: set[str] = set()
+    taken: dict[str, int] = {}  # name -> the last suffix tried for it (a graph may hold 20,000 ones)
     names: dict[Value, str] = {}
     # Explicit names first, so that a derived name never takes a label's place.
     for v in order:
@@ -102,13 +102,17 @@ def _checked_labels(labels: Mapping[Value, str] | None) -> dict[int, str]:
     return out
 
 
-def _fresh(name: str, taken: set[str]) -> str:
+def _fresh(name: str, taken: dict[str, int]) -> str:
     """``name``, or ``name#2``, ``name#3``, ... if it is taken; the result is taken from now on."""
-    candidate, n = name, 1
-    while candidate in taken:
+    candidate, n = name, taken.get(name, 1)
+    if name in taken:
         n += 1
         candidate = f"{name}#{n}"
-    taken.add(candidate)
+    while candidate in taken:  # a label may itself read like name#n
+        n += 1
+        candidate = f"{name}#{n}"
+    taken[name] = n
+    taken.setdefault(candidate, 1)
     return candidate
 
 
