@@ -447,14 +447,15 @@ def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool, constants
         lines.append("a constant used once is written in its operation's ellipse: 1 - x is drawn as (1 -) <- x")
     if into_constant:
         lines.append("light grey: an edge into a constant (not on the colour scale: nothing trains a constant)")
+    fits = "; left out where it would cover a box or another label"
     if edge_labels == "local":
-        lines.append("edge label: d(out)/d(in), the local derivative the engine recorded")
+        lines.append("edge label: d(out)/d(in), the local derivative the engine recorded" + fits)
     elif edge_labels == "flow":
-        lines.append("edge label: g = d(out)/d(in) x out.grad, the gradient flowing back along the edge")
+        lines.append("edge label: g = d(out)/d(in) x out.grad, the gradient flowing back along the edge" + fits)
     elif edge_labels == "both":
-        lines.append("edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back")
-    if edge_labels != "none":
-        lines.append("an edge label that would cover a box or another label is left out")
+        lines.append(
+            "edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back" + fits
+        )
     if compact and edge_labels != "none":
         lines.append(
             "labels sit at the edge's tail, where only that edge starts; an edge from a Value that several "
