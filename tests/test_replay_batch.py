@@ -308,6 +308,26 @@ def test_an_op_outside_its_domain_raises_the_engines_error_naming_the_sample() -
     assert step.slow_calls == 1
 
 
+def test_a_param_that_is_not_finite_raises_the_engines_error_and_changes_nothing() -> None:
+    model, per_sample = _model_and_loss()
+    step = replay.batch(per_sample, model.parameters(), [[0.5, -0.5], [1.0, 2.0]], [1.0, -1.0])
+    for bad in (math.nan, math.inf):
+        model.parameters()[3].data = bad
+        before = [p.data for p in model.parameters()]
+        with pytest.raises(ValueError, match=r"param 3 .* must be finite"):
+            step.sgd(0.1)
+        after = [p.data for p in model.parameters()]
+        assert after[:3] + after[4:] == before[:3] + before[4:]  # nothing half-applied
+    assert step.slow_calls == 2
+
+
+def test_the_gradient_is_one_concatenation_of_the_layers_dW_and_db() -> None:
+    model, per_sample = _model_and_loss()
+    source = replay.batch(per_sample, model.parameters(), [[0.5, -0.5]], [1.0]).source
+    assert "    G = concatenate([d_W_ij.ravel(), d_b_j, d_W_jk.ravel(), d_b_k])\n" in source
+    assert "G[" not in source and "zeros(P" not in source
+
+
 def test_a_changed_constant_and_a_branch_in_user_code_are_caught() -> None:
     w, c = Value(2.0), Value(3.0)
     step = replay.batch(lambda x: x[0] * w + c, [w], [[1.0], [-1.0]])

@@ -58,7 +58,8 @@ def numpy_namespace() -> dict[str, Any]:
         "cos": np.cos,
         "sqrt": np.sqrt,
         "relu": lambda x: np.maximum(x, 0.0),
-        "step": lambda x: np.heaviside(x, 0.0),  # 1.0 for x > 0, else 0.0: FloatMath.step
+        # 1.0 for x > 0, else 0.0 (FloatMath.step); a comparison cast to float is faster than heaviside.
+        "step": lambda x: np.greater(x, 0.0).astype(np.float64),
         "sigmoid": sigmoid,
         "softmax": softmax,
         "logsumexp": logsumexp,
@@ -68,6 +69,7 @@ def numpy_namespace() -> dict[str, Any]:
         "total": lambda a: a.sum(),
         "zeros": np.zeros,
         "zeros_like": np.zeros_like,
+        "concatenate": np.concatenate,
         "full": np.full,
         "add_at": np.add.at,
         "elementwise": _elementwise(np),
@@ -112,6 +114,7 @@ def torch_namespace(device: Any) -> dict[str, Any]:
         "total": lambda a: a.sum(),
         "zeros": lambda n: torch.zeros(n, dtype=torch.float64, device=device),
         "zeros_like": torch.zeros_like,
+        "concatenate": torch.cat,
         "full": lambda n, v: torch.full((n,), v, dtype=torch.float64, device=device),
         "add_at": lambda g, at, t: g.index_put_((at,), torch.as_tensor(t).expand(at.shape), accumulate=True),
         "elementwise": elementwise,
