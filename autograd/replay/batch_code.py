@@ -296,8 +296,10 @@ class _Emitter:
             if c is not None:
                 columns.setdefault(c, []).append(t)
         # Start from zeros of the right shape when every term broadcasts, or when columns are added in
-        # place to what would otherwise be another gradient's array itself.
-        if not shaped or (columns and len(full) == 1 and full[0].isidentifier()):
+        # place to what would otherwise be another gradient's array itself. Params alone (P * P of an L2
+        # term) take a broadcast gradient as it is: each of them receives the same number.
+        only_params = unit.kind == "group" and not unit.varying and all(k in "PC" for k, _ in unit.refs)
+        if (not shaped and (columns or not only_params)) or (columns and len(full) == 1 and full[0].isidentifier()):
             full.insert(0, f"zeros_like({name})")
         self.sum_line(f"{g} = ", full)
         for c in sorted(columns):
