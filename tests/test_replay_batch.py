@@ -363,6 +363,26 @@ def test_a_param_that_is_not_finite_raises_the_engines_error_and_changes_nothing
     assert step.slow_calls == 2
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_sgd_reuses_only_its_own_numbers_and_refuses_an_update_past_the_floats() -> None:
+    model, per_sample = _model_and_loss()
+    X, Y = [[0.5, -0.5], [1.0, 2.0]], [1.0, -1.0]
+    step = replay.batch(per_sample, model.parameters(), X, Y)
+    step.sgd(0.1)
+    p = model.parameters()[0]
+    p.data = -p.data  # changed by the user between steps: the next step reads it
+    want = engine(per_sample, model.parameters(), X, Y)[1]
+    assert step()[1].tolist() == pytest.approx(want, rel=1e-12)
+    step.sgd(0.1)
+    p.data = -0.0  # set again, to a zero: read as it is
+    assert step()[1].tolist() == pytest.approx(engine(per_sample, model.parameters(), X, Y)[1], rel=1e-12)
+    w = Value(-1e308)
+    step = replay.batch(lambda x: x[0] * w, [w], [[1.0]])
+    with pytest.raises(ValueError, match=r"lr=1e\+308 takes a param beyond the largest float; no param was changed"):
+        step.sgd(1e308)
+    assert w.data == -1e308
+
+
 def test_the_gradient_is_one_concatenation_of_the_layers_dW_and_db() -> None:
     model, per_sample = _model_and_loss()
     source = replay.batch(per_sample, model.parameters(), [[0.5, -0.5]], [1.0]).source

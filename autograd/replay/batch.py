@@ -206,6 +206,9 @@ class Batch:
         self._order = code.order
         self._ordered = [params[k] for k in code.order]
         self._read, self._write = _accessors(self._ordered)
+        # The numbers sgd last wrote, and the array holding them: reused while the params still hold them.
+        self._written: list[float] | None = None
+        self._written_P: Any = None
         self.reduction = reduction
         self.backend = backend
         self.slow_calls = 0
@@ -267,11 +270,18 @@ class Batch:
             return self._torch.tensor(positions, dtype=self._torch.int64, device=self._device)
         return self._np.array(positions)
 
-    def _read_params(self) -> Any:
-        """The params' numbers, in the code's order (a new array: sgd updates it in place)."""
+    def _read_params(self) -> tuple[Any, bool]:
+        """The params' numbers, in the code's order, and whether they are known to be finite.
+
+        Every param is read. When they all still hold the numbers :meth:`sgd` wrote, its array of them
+        is used again: sgd writes none of them as 0.0 or -0.0, so ``==`` means the same bits.
+        """
+        numbers = self._read()
+        if numbers == self._written:
+            return self._written_P, True
         if self.backend == "torch":
-            return self._torch.tensor(self._read(), dtype=self._torch.float64, device=self._device)
-        return self._np.fromiter(self._read(), self._np.float64, len(self._ordered))
+            return self._torch.tensor(numbers, dtype=self._torch.float64, device=self._device), False
+        return self._np.fromiter(numbers, self._np.float64, len(numbers)), False
 
     # --- calls ---------------------------------------------------------------------------------------
 
@@ -289,9 +299,9 @@ class Batch:
         if [c.data for c in sample._constants] != sample._constant_data:
             sample._constant_changed()
         X, Y = self._data(X, Y)
-        P = self._read_params()
+        P, finite = self._read_params()
         try:
-            if not math.isfinite(P.sum()):  # a NaN param passes numpy's traps quietly; one sum finds it
+            if not finite and not math.isfinite(P.sum()):  # a NaN param passes numpy's traps quietly
                 raise FloatingPointError("a param is not finite")
             if self.backend == "torch":
                 loss, grads = self._function(P, X, Y)
@@ -348,9 +358,14 @@ class Batch:
         """One step of gradient descent: ``p.data -= lr * g`` for every param; return the loss before it."""
         lr = as_float(lr, "sgd's lr")
         loss, grads, P = self._run(X, Y)
-        grads *= lr  # in place, on arrays this call made: the same numbers as P - lr * grads
-        P -= grads
-        self._write(P.tolist())
+        grads *= lr  # in place, on this call's gradients: the same numbers as P - lr * grads
+        new = P - grads
+        if not math.isfinite(new.sum()):
+            raise ValueError(f"sgd's step with lr={lr!r} takes a param beyond the largest float; no param was changed")
+        numbers = new.tolist()
+        self._write(numbers)
+        # Kept for the next read, unless a number is 0.0 or -0.0 (== does not tell those apart).
+        self._written, self._written_P = (numbers, new) if new.all() else (None, None)
         return loss
 
     def check(self, rows: Sequence[int] = (0, -1)) -> None:
