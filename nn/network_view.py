@@ -31,7 +31,7 @@ from autograd.names import node_names
 from autograd.render import Picture
 from autograd.value import number
 
-from .forward_graph import Forward, find_forward, layer_names, layers_of, model_labels
+from .forward_graph import LayerNodes, find_forward, layer_names, layers_of, model_labels
 from .modules import MLP, Layer
 
 COUPLING_COLOR = PALETTE["coupling"]
@@ -150,7 +150,7 @@ def draw_network(
     return graph
 
 
-def _output_port(layers: list[Layer], forward: Forward | None, k: int, j: int) -> str:
+def _output_port(layers: list[Layer], forward: LayerNodes | None, k: int, j: int) -> str:
     """Where neuron ``j`` of layer ``k``'s output is drawn: its softmax box, its ``out`` row, or
     (no forward pass shown) the neuron's box."""
     if forward is None:
@@ -166,7 +166,7 @@ def _order(graph: graphviz.Digraph, names: list[str]) -> None:
 
 def _softmax_column(
     graph: graphviz.Digraph,
-    forward: Forward,
+    forward: LayerNodes,
     k: int,
     value: Callable[[Value], str],
     record: Callable[[list[str]], str],
@@ -188,7 +188,7 @@ def _softmax_column(
 
 
 def _notes(
-    forward: Forward | None,
+    forward: LayerNodes | None,
     scale: FlowScale | None,
     show_grad: bool,
     legend: bool,

@@ -16,14 +16,8 @@ import autograd
 import nn.lesson
 from autograd import Value, topological_order
 from autograd.draw import draw_graph
-from nn.draw import (
-    draw_clustered_graph,
-    draw_network,
-    find_forward,
-    layer_names,
-    model_options,
-    neuron_clusters,
-)
+from nn.draw import draw_clustered_graph, draw_network, model_options, neuron_clusters
+from nn.forward_graph import find_forward, layer_names
 from nn.lesson.pictures import example_pictures, write_tutorial_pictures
 
 W = (nn.lesson.tutorial.W_IJ, nn.lesson.tutorial.W_JK, nn.lesson.tutorial.W_KL)
