@@ -454,6 +454,11 @@ def test_the_torch_backend_runs_the_same_code() -> None:
     assert isinstance(G, torch.Tensor) and G.dtype == torch.float64
     assert_equal_to_engine(theirs, per_sample, net.parameters(), X, Y)
     assert pytest.approx(ours()[0], rel=1e-12) == E
+    before = [p.data for p in net.parameters()]
+    assert pytest.approx(E, rel=1e-12) == theirs.sgd(0.1)
+    assert [p.data for p in net.parameters()] == pytest.approx(
+        [p - 0.1 * g for p, g in zip(before, G.tolist())], rel=1e-12, abs=1e-15)
+    assert pytest.approx(ours()[0], rel=1e-12) == theirs.sgd(0.1)  # its own tensor of the params, reused
 
 
 def test_the_demo_shows_the_tutorials_step_as_derived_matrix_code() -> None:

@@ -54,7 +54,7 @@ def _accessors(params: Sequence[Value]) -> tuple[Callable[[], list[float]], Call
     Straight-line code (``return [p0.data, p1.data, ...]``, ``p0.data, p1.data, ... = numbers``)
     rather than a loop: every step reads and writes each param once, and a loop over 337 params
     costs about 1.7x as much. ``write`` unpacks first, so a wrong count changes no param. Compiling
-    them takes about 5 ms per 1,000 params, once per :func:`batch`.
+    them takes about 10 ms per 1,000 params, once per :func:`batch`.
     """
     namespace: dict[str, Any] = {f"p{k}": p for k, p in enumerate(params)}
     fields = ", ".join(f"p{k}.data" for k in range(len(params)))
