@@ -96,7 +96,9 @@ def _sweep_into_grads(output: Value, order: list[Value], operations: list[Value]
                     for inp, local in zip(inputs, node.local_grads):
                         inp.grad += local * g
         fresh = [node.grad for node in order]
-        if not math.isfinite(sum(fresh)):  # put back first: the error shows each .grad as the pass leaves it
+        # A sum of finite grads may overflow on its own: put back (so the error shows each .grad as
+        # the pass leaves it) only when some grad itself is not finite.
+        if not math.isfinite(sum(fresh)) and not all(map(math.isfinite, fresh)):
             _restore(order, saved)
             _check_finite(order, fresh, "the gradient reaching")
     except BaseException:

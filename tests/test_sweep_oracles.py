@@ -230,3 +230,16 @@ def test_backward_refuses_an_overflowing_gradient_or_a_bad_output_and_changes_no
         "backward()'s output is Value(data=nan, grad=0.0, op='*'), whose .data must be finite, got nan; "
         "chainrule rejects NaN and infinity at the boundary (was it set by hand?)"
     )
+
+
+def test_grads_whose_sum_overflows_but_each_is_finite_are_kept() -> None:
+    # d out/dx = d out/dy = 1e308 (by hand): each a float, their sum is not. Nothing overflowed.
+    x, y = Value(1e-10, "x"), Value(1e-10, "y")
+    out = x * 1e308 + y * 1e308
+    for _ in range(2):  # a fresh graph, then one whose .grad is saved and restored around the pass
+        out.backward()
+        assert (x.grad, y.grad, out.grad) == (1e308, 1e308, 1.0)
+        x.grad = y.grad = out.grad = 0.0
+        for v in out.inputs:
+            v.grad = 0.0
+    assert autograd.grad(out, [x, y]) == [1e308, 1e308]
