@@ -38,7 +38,8 @@ COPIED = ("autograd", "nn", "tests", "docs", "examples", "pyproject.toml", "READ
 TARGETS: dict[str, list[str]] = {
     "nn/io.py": ["tests/test_io.py", "tests/test_io_durability.py", "tests/test_io_messages.py"],
     # the random-network search tests take seconds each: the worked examples exercise every verdict
-    "autograd/diagnose/verdicts.py": ["tests/test_diagnose.py", "-k", "not injected and not exact_answer"],
+    "autograd/diagnose/verdicts.py": ["tests/test_verdicts_oracles.py", "tests/test_diagnose.py",
+                                      "-k", "not injected and not exact_answer"],
     "autograd/explorer/record.py": ["tests/test_explorer.py", "-k", "not shown_whole"],
     "autograd/replay/codegen.py": ["tests/test_replay.py"],
     "autograd/ops.py": ["tests/test_ops.py", "tests/test_value.py", "tests/test_errors.py", "tests/test_faults.py",
