@@ -1,0 +1,66 @@
+"""The explorer's record of a small graph with a hook, every field against a hand computation.
+
+y = x * x with x = 1.2345678 and a hook on x that doubles its gradient: the sweep sends dy/dx = x
+twice (one step per input slot: before 0 then x, total x then 2x), then the hook turns 2x into
+4x. The colour scale is logarithmic over the magnitudes shown, here from 1 (the seed) to 4x (the
+hook's result), and a line's width runs from 1 to 6 px along it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from autograd import Value
+from autograd.explorer.record import build_record
+
+X = 1.2345678
+
+
+def width(v: float) -> float:
+    """The documented width: 1 px at the faint end (1), 6 px at the deep end (4x), log in between."""
+    return round(1.0 + 5.0 * math.log(v) / math.log(4 * X), 2)
+
+
+def hooked() -> tuple[Value, Value]:
+    x = Value(X, "x")
+    y = x * x
+    y.label = "y"
+    x.register_hook(lambda g: 2 * g)
+    return x, y
+
+
+def test_each_backward_step_and_the_hook_step_carry_the_hand_computed_numbers():
+    record = build_record(hooked()[1])
+    seed, first, second, hook = record["steps"][1:]
+    legend = record["legend"]
+    assert [s["kind"] for s in record["steps"]] == ["forward", "seed", "backward", "backward", "hook"]
+    assert seed["totalColor"] == legend["positiveFaint"] and seed["totalWidth"] == 1.0
+    # the record's node list: x then y (topological order)
+    common = {"kind": "backward", "consumer": 1, "consumerName": "y", "node": 0, "receiverName": "x",
+              "upstream": "1", "upstreamValue": 1.0, "local": "1.234568", "localValue": X,
+              "contribution": "1.234568", "contributionValue": X, "term": None}
+    expected = [
+        {**common, "input": 0, "before": "0", "beforeValue": 0.0, "total": "1.234568", "totalValue": X,
+         "totalBox": "1.235", "complete": False, "sweep": 0},
+        {**common, "input": 1, "before": "1.234568", "beforeValue": X, "total": "2.469136", "totalValue": 2 * X,
+         "totalBox": "2.469", "complete": True, "sweep": 1},
+    ]
+    assert [{key: step.get(key) for key in want} for step, want in zip((first, second), expected)] == expected
+    for step in (first, second):
+        assert step.keys() == {*expected[0], "fill", "totalColor", "totalWidth", "edgeColor", "edgeWidth"}
+        assert step["edgeWidth"] == width(X) and step["edgeColor"] == first["totalColor"]
+    assert (first["totalWidth"], second["totalWidth"]) == (width(X), width(2 * X))
+    assert first["fill"] != second["fill"]
+    assert hook == {
+        "kind": "hook", "node": 0, "receiverName": "x", "before": "2.469136", "beforeValue": 2 * X,
+        "total": "4.938271", "totalValue": 4 * X, "totalBox": "4.938", "complete": True,
+        "fill": record["nodes"][0]["fill"], "totalColor": legend["positive"], "totalWidth": 6.0,
+    }
+    assert record["nodes"][0]["grad"] == "4.938271" and record["nodes"][0]["gradValue"] == 4 * X
+
+
+def test_fewer_digits_shorten_every_number_but_the_boxes():
+    record = build_record(hooked()[1], digits=3)
+    hook = record["steps"][-1]
+    assert (hook["before"], hook["total"], hook["totalBox"]) == ("2.47", "4.94", "4.938")
+    assert [s.get("local") for s in record["steps"][2:4]] == ["1.23", "1.23"]
