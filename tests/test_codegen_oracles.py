@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import math
 
+import pytest
+
 from autograd import Value, apply
 from autograd.extend import Op
 from autograd.replay import node_lines, trace, written
@@ -69,20 +71,35 @@ def test_a_custom_op_is_called_through_one_binding_per_forward_and_param() -> No
     assert sum("the op's own forward function" in line for line in step.source.splitlines()) == 2
 
 
+def _above(xs: tuple[float, ...], p: object) -> float:
+    return xs[0] if xs[0] > 0.25 else 0.0
+
+
+def _above_local(m: object, out: object, xs: tuple, p: object) -> tuple[float]:
+    return (1.0,) if xs[0] > 0.25 else (0.0,)  # a branch: resolved at trace time, kept as a guard
+
+
 def test_a_softmax_is_computed_once_for_its_value_and_its_derivatives() -> None:
     zs = [0.5, -1.0, 2.0]
     xs = [Value(z, f"x{i}") for i, z in enumerate(zs)]
     p = softmax(xs)
-    y = p[0] * 2.0 + p[2]
+    y = p[0] * 2.0 + p[2] + apply(Op("above", _above, _above_local), p[2])
     step = trace(y, params=xs)
     value, grads = step()
     e = [math.exp(z) for z in zs]
     q = [t / sum(e) for t in e]
-    # d(2 q0 + q2)/dx_j = 2 q0 (delta_0j - q_j) + q2 (delta_2j - q_j)
-    want = [2 * q[0] * ((j == 0) - q[j]) + q[2] * ((j == 2) - q[j]) for j in range(3)]
-    assert math.isclose(value, 2 * q[0] + q[2], rel_tol=1e-15)
+    # q2 = 0.79 > 0.25: y = 2 q0 + 2 q2, dy/dx_j = sum over a of c_a q_a (delta_aj - q_j), c = (2, 0, 2)
+    want = [sum(c * q[a] * ((a == j) - q[j]) for a, c in enumerate((2, 0, 2))) for j in range(3)]
+    assert math.isclose(value, 2 * q[0] + 2 * q[2], rel_tol=1e-15)
     assert all(math.isclose(g, t, rel_tol=1e-12, abs_tol=1e-15) for g, t in zip(grads, want))
-    assert step.source.count("softmax(") == 1
+    lines = step.source.splitlines()
+    assert [line.strip() for line in lines if "softmax(" in line] == ["p_x0 = softmax((x0, x1, x2))"]
+    # the traced probabilities resolve relu's branch as written code (a guard), not a rule called on floats
+    assert "local_" not in step.source and any(line.strip() == "raise GuardFailed" for line in lines)
+    # named after its first input, or "p_softmax" when that is a constant
+    first_constant = softmax([0.5, xs[1]])
+    named = trace(first_constant[0] * xs[0], params=xs[:2])
+    assert "    p_softmax = softmax((0.5, x1))" in named.source.splitlines()
     # a softmax of constants only is folded into numbers: nothing to compute at replay time
     c = softmax([0.5, -1.0])
     z = xs[0] * c[0] + xs[1] * c[1]
@@ -110,3 +127,73 @@ def test_a_local_derivative_of_one_minus_one_or_zero_writes_the_plainest_term() 
     assert lines[code.grad_line[a] - 1].strip() == f"d_a = -d_{name(minus)}"
     # d(zeroed)/d(a - 2.0) is the constant 0.0: no term, and a - 2.0 gets no gradient at all
     assert (zeroed, 0) not in code.term_span and zeroed.inputs[0] not in code.grad_line
+
+
+def _capped_cos(xs: tuple[float, ...], cap: float | None) -> float:
+    return math.cos(xs[0]) if cap is None else min(math.cos(xs[0]), cap)
+
+
+def _capped_cos_local(m: object, out: object, xs: tuple, cap: float | None) -> tuple[float]:
+    # math.sin takes floats only: on the code writer's symbols it raises TypeError, so the replay
+    # calls this rule on floats at each step
+    return (-math.sin(xs[0]) if cap is None or math.cos(xs[0]) < cap else 0.0,)
+
+
+@pytest.mark.parametrize(("cap", "written_as"), [(None, "None"), (2.5, "2.5"), (0.5, "0.5"), (math.inf, "param")])
+def test_a_rule_on_floats_only_is_called_at_each_step_with_its_param(cap: float | None, written_as: str) -> None:
+    # y = 2 min(cos x, cap): dy/dx = -2 sin x below the cap, 0 above it; a number param is written
+    # into the call, anything else (inf has no literal) is bound by name
+    x = Value(1.0, "x")
+    c = apply(Op("capped_cos", _capped_cos, _capped_cos_local, param=cap), x)
+    c.label = "c"
+    step = trace(c * 2.0, params=[x])
+    assert f"    dl_c = local_capped_cos(FLOATS, c, (x,), {written_as})" in step.source.splitlines()
+    for at in (1.0, 1.2):  # cos 1 = 0.54 is above the cap 0.5, cos 1.2 = 0.36 below it
+        x.data = at
+        capped = cap is not None and math.cos(at) > cap
+        assert step() == (2 * (cap if capped else math.cos(at)), [0.0 if capped else -2 * math.sin(at)])
+
+
+def test_labels_that_are_the_codes_own_names_are_renamed_not_shadowing_them() -> None:
+    # f(x) = x * cos(g) * h + relu(k): the rule on floats reads FLOATS, relu's guard raises GuardFailed,
+    # the check raises NotFinite; params named like them, like the gradients and like another's gradient
+    labels = ["FLOATS", "GuardFailed", "NotFinite", "grads", "params", "d_a", "a"]
+    vs = [Value(1.0 + k / 4, label) for k, label in enumerate(labels)]
+    capped = Op("capped_cos", _capped_cos, _capped_cos_local, checks_local=True)
+    y = vs[0] * apply(capped, vs[1]) * vs[2] + vs[3].relu() + vs[4] * vs[5] * vs[6]
+    step = trace(y, params=vs)
+    f, g, h, k, m, d, a = (v.data for v in vs)
+    value, grads = step()
+    assert math.isclose(value, f * math.cos(g) * h + k + m * d * a, rel_tol=1e-15)
+    want = [math.cos(g) * h, -f * math.sin(g) * h, f * math.cos(g), 1.0, d * a, m * a, m * d]
+    assert all(math.isclose(x, t, rel_tol=1e-15) for x, t in zip(grads, want)), (grads, want)
+
+
+class _Cube:
+    """A forward function that is an object, with no ``__name__``."""
+
+    def __call__(self, xs: tuple[float, ...], p: object) -> float:
+        return xs[0] ** 3
+
+
+def test_a_forward_with_no_name_is_called_forward() -> None:
+    x = Value(1.5, "x")
+    y = apply(Op("cube", _Cube(), lambda m, out, xs, p: (3.0 * xs[0] * xs[0],)), x)
+    step = trace(y, params=[x])
+    assert step() == (1.5**3, [3 * 1.5**2])
+    assert "    # forward: the op's own forward function, called as it is" in step.source.splitlines()
+
+
+def test_an_overflowing_local_derivative_raises_as_backward_does_though_nothing_reaches_it() -> None:
+    # d log(x)/dx = 1/x overflows at the smallest subnormal, where log(x) = -744.4 is finite; the path
+    # through log is multiplied by 0.0, so no gradient carries the overflow: only the check sees it
+    x = Value(1.0, "x")
+    y = x.log() * 0.0 + x
+    step = trace(y, params=[x])
+    assert step() == (1.0, [1.0])
+    x.data = 5e-324
+    message = r"the derivative of log at \(5e-324\) overflows a float"
+    with pytest.raises(ValueError, match=message):
+        step()
+    with pytest.raises(ValueError, match=message):
+        (Value(5e-324).log() * 0.0).backward()
