@@ -64,3 +64,48 @@ def test_fewer_digits_shorten_every_number_but_the_boxes():
     hook = record["steps"][-1]
     assert (hook["before"], hook["total"], hook["totalBox"]) == ("2.47", "4.94", "4.938")
     assert [s.get("local") for s in record["steps"][2:4]] == ["1.23", "1.23"]
+
+
+def test_each_node_record_holds_its_values_local_derivatives_and_kind():
+    # a = 2 (an input), b = -3 (a parameter), c = a * b = -6, c + 1 = -5, relu(c + 1) = 0, d = relu(...) + a = 2;
+    # dd/da = 1 through the + alone (the relu is off), dd/db = 0; dc/da = b, dc/db = a
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    c = a * b
+    c.label = "c"
+    d = (c + 1.0).relu() + a
+    d.label = "d"
+    record = build_record(d, notes={a: "the input"}, title="T", params=[b])
+    rows = [(n["index"], n["name"], n["label"], n["op"], n["kind"], n["data"], n["dataValue"], n["grad"],
+             n["gradValue"], [(i["node"], i["name"], i["local"], i["localValue"]) for i in n["inputs"]])
+            for n in record["nodes"]]
+    assert rows == [
+        (0, "a", "a", "", "input", "2", 2.0, "1", 1.0, []),
+        (1, "b", "b", "", "parameter", "-3", -3.0, "0", 0.0, []),
+        (2, "c", "c", "*", "operation", "-6", -6.0, "0", 0.0, [(0, "a", "-3", -3.0), (1, "b", "2", 2.0)]),
+        (3, "1", "", "", "constant", "1", 1.0, "0", 0.0, []),
+        (4, "c+1", "", "+", "operation", "-5", -5.0, "0", 0.0, [(2, "c", "1", 1.0), (3, "1", "1", 1.0)]),
+        (5, "relu(c+1)", "", "relu", "operation", "0", 0.0, "1", 1.0, [(4, "c+1", "0", 0.0)]),
+        (6, "d", "d", "+", "output", "2", 2.0, "1", 1.0, [(5, "relu(c+1)", "1", 1.0), (0, "a", "1", 1.0)]),
+    ]
+    assert [n["note"] for n in record["nodes"]] == ["the input", "", "", "", "", "", ""]
+    assert [(n["nameBox"], n["dataBox"], n["gradBox"]) for n in record["nodes"]][5] == ("relu(c+1)", "0", "1")
+    assert record["nodes"][3]["box"] is None and record["nodes"][3]["layer"] is None  # a constant has no box
+    assert all(n["box"] is not None for k, n in enumerate(record["nodes"]) if k != 3)
+    zero = record["nodes"][1]["fill"]
+    assert [n["fill"] == zero for n in record["nodes"]] == [False, True, True, True, True, False, False]
+    # 7 chain-rule steps, 5 of them zero (everything below the relu): 2 backward records
+    assert (record["sweepSteps"], record["skipped"]) == (7, {"zero": 5, "constant": 0})
+    assert [s["kind"] for s in record["steps"]] == ["forward"] * 4 + ["seed", "backward", "backward"]
+    assert record["forwardSteps"] == 4 and [s["node"] for s in record["steps"][:4]] == [2, 4, 5, 6]
+    assert record["root"] == {"name": "d", "node": 6} and record["title"] == "T" and record["digits"] == 7
+    assert record["cap"] == "" and record["code"] is None and record["network"] is None
+
+
+def test_a_constant_is_no_step_but_is_counted():
+    # y = x * 3 with x = 2: the step into the constant 3 (dy/d3 = x = 2) is counted, not shown
+    x = Value(2.0, "x")
+    y = x * 3.0
+    record = build_record(y)
+    assert record["sweepSteps"] == 2 and record["skipped"] == {"zero": 0, "constant": 1}
+    (step,) = [s for s in record["steps"] if s["kind"] == "backward"]
+    assert (step["receiverName"], step["local"], step["total"]) == ("x", "3", "3")
