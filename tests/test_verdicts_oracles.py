@@ -39,6 +39,16 @@ def summed(n: int) -> Value:
     return s
 
 
+def two_paths() -> Value:
+    """q = 3p, r = 4p, o = q * r with p = 1.5: do/dq = r = 6, do/dr = q = 4.5, do/dp = 6 * 3 + 4.5 * 4 = 36."""
+    p = Value(1.5, "p")
+    q, r = p * 3.0, p * 4.0
+    q.label, r.label = "q", "r"
+    o = q * r
+    o.label = "o"
+    return o
+
+
 def test_a_value_worked_from_a_slip_names_it_and_a_claimed_value_cuts_the_walk():
     # c mis-copied as 5.5 (6); d = 5.5 + 1 and e = 6.5 * 6.5 worked right from it
     r = diagnose(chain(), data={"c": "5.5", "d": "6.5", "e": "42.25"})
@@ -127,11 +137,7 @@ def test_a_local_derivative_worked_from_a_wrong_value_names_it():
 
 def test_of_two_consumers_each_wrong_one_and_each_wrong_term_is_a_source():
     # q = 3p, r = 4p, o = q * r with p = 1.5: do/dq = r = 6, do/dr = q = 4.5, do/dp = 6 * 3 + 4.5 * 4 = 36
-    p = Value(1.5, "p")
-    q, r = p * 3.0, p * 4.0
-    q.label, r.label = "q", "r"
-    o = q * r
-    o.label = "o"
+    o = two_paths()
     # do/dq mis-copied as 6.5: do/dp = 6.5 * 3 + 4.5 * 4 = 37.5
     report = diagnose(o, grads={"q": "6.5", "r": "4.5", "p": "37.5"})
     assert report["do/dr"].verdict == "agrees" and report["do/dq"].causes == ("slip",)
@@ -188,3 +194,30 @@ def test_two_thirds_printed_short(text, verdict, causes, details):
     entry = diagnose(y, data={"y": text})["y"]
     assert (entry.verdict, entry.causes, entry.details) == (verdict, causes, details)
     assert entry.alternatives == () and entry.expected is None
+
+
+def test_a_local_derivative_read_from_its_ops_own_wrong_output_names_it():
+    # t = tanh(u), u = 0.5: t = 0.4621, dt/du = 1 - t^2 = 0.7864; t mis-copied as 0.45, 1 - 0.45^2 = 0.7975
+    u = Value(0.5, "u")
+    t = u.tanh()
+    t.label = "t"
+    o = t * 2.0
+    o.label = "o"
+    r = diagnose(o, data={"t": "0.45"}, partials={("t", "u"): "0.7975"})
+    assert r["t"].causes == ("slip",)
+    assert r["dt/du"].causes == ("upstream",) and r["dt/du"].details == {"upstream": "from t"}
+
+
+def test_a_gradient_through_a_wrong_local_derivative_also_names_the_wrong_gradient_beyond_it():
+    # de/dc = de/dd * dd/dc = 14 * 1; both mis-copied (15.1 and 1.25): 15.1 * 1.25 = 18.875
+    r = diagnose(chain(), grads={"d": "15.1", "c": "18.875"}, partials={("d", "c"): "1.25"})
+    assert r["de/dc"].causes == ("upstream",) and r["de/dc"].details == {"upstream": "from dd/dc, de/dd"}
+
+
+def test_a_right_term_is_no_source():
+    # q = 3p, r = 4p, o = q * r, p = 1.5: the term do/dq * dq/dp = 6 * 3 = 18 written right, do/dr = 4.5
+    # mis-copied as 5.0: do/dp = 18 + 5 * 4 = 38 (36)
+    o = two_paths()
+    report = diagnose(o, terms={("q", "p"): "18"}, grads={"r": "5.0", "p": "38"})
+    assert report["do/dq*dq/dp"].verdict == "agrees"
+    assert report["do/dp"].causes == ("upstream",) and report["do/dp"].details == {"upstream": "from do/dr"}
