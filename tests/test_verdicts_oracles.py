@@ -7,6 +7,8 @@ are chosen so that one number is mis-copied and what follows is worked correctly
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from autograd import Value
@@ -221,3 +223,47 @@ def test_a_right_term_is_no_source():
     report = diagnose(o, terms={("q", "p"): "18"}, grads={"r": "5.0", "p": "38"})
     assert report["do/dq*dq/dp"].verdict == "agrees"
     assert report["do/dp"].causes == ("upstream",) and report["do/dp"].details == {"upstream": "from do/dr"}
+
+
+def test_a_lost_sign_carried_down_is_named_with_the_upstream_reading_as_its_alternative():
+    # de/dd = 14 written -14, then de/dc = -14 * 1 and de/da = -14 * 3 worked from it: each is the sign
+    # lost again, or the wrong number carried down (equally simple), which the report lists as alternatives
+    r = diagnose(chain(), grads={"d": "-14", "c": "-14", "a": "-42"})
+    assert [(e.name, e.causes, e.details, e.alternatives) for e in r] == [
+        ("de/dd", ("sign",), {"sign": "the whole number negated"}, ()),
+        ("de/dc", ("sign",), {"sign": "the whole number negated"}, (("upstream",),)),
+        ("de/da", ("sign",), {"sign": "the whole number negated"}, (("upstream", "rounded-input"),)),
+    ]
+    assert all(e.verdict == "wrong" and e.expected is None for e in r)
+
+
+def test_a_slip_is_measured_against_the_writers_own_earlier_numbers():
+    # de/dd = 14 mis-copied as 15.1; de/dc = 16.1 is then a second slip: its own numbers give 15.1, not 14
+    r = diagnose(chain(), grads={"d": "15.1", "c": "16.1"})
+    assert r["de/dc"].causes == ("slip", "upstream") and r["de/dc"].expected == 15.1
+    assert r["de/dc"].details == {"slip": "de/dc = 16.1 where its own numbers give 15.1", "upstream": "from de/dd"}
+    # the same with values: c = 6 mis-copied as 5.5, then d = 7.5 where 5.5 + 1 = 6.5
+    r = diagnose(chain(), data={"c": "5.5", "d": "7.5"})
+    assert r["d"].causes == ("slip", "upstream") and r["d"].expected == 6.5
+    assert r["d"].details == {"slip": "d = 7.5 where its own numbers give 6.5", "upstream": "from c"}
+    # an update alone: a' = 2 - 0.1 * 42 = -2.2
+    r = diagnose(chain(), updates={"a": "-2.5"}, lr=0.1)
+    assert r["a'"].causes == ("slip",) and r["a'"].expected == -2.2
+
+
+def test_a_pair_of_entries_near_a_mistake_is_that_mistake_unexplained():
+    # y = tanh(x0 w0 + x1 w1) with x = (1, 2), w = (0.5, -1.5): dy/dw_i = x_i (1 - tanh(-2.5)^2);
+    # written with the sign lost and 5 % and 3 % off: no set of mistakes reproduces them, the sign
+    # comes closest for the pair; one entry alone would be a slip
+    xs = [Value(1.0, "x[0]"), Value(2.0, "x[1]")]
+    w = [Value(0.5, "w[0]"), Value(-1.5, "w[1]")]
+    y = (xs[0] * w[0] + xs[1] * w[1]).tanh()
+    y.label = "y"
+    d = 1 - math.tanh(-2.5) ** 2
+    claims = {"w[0]": f"{-d * 1.05:.4f}", "w[1]": f"{-2 * d * 0.97:.4f}"}
+    r = diagnose(y, grads=claims)
+    for i in range(2):
+        e = r[f"dy/dw[{i}]"]
+        assert e.causes == ("sign", "unexplained") and e.details == {"sign": "the whole number negated"}
+        assert e.expected == pytest.approx((i + 1) * d, rel=1e-12)
+    assert diagnose(y, grads={"w[0]": claims["w[0]"]})["dy/dw[0]"].causes == ("slip",)
