@@ -51,6 +51,17 @@ def two_paths() -> Value:
     return o
 
 
+def pair() -> Value:
+    """y = tanh(s), s = x0 w0 + x1 w1 = -2.5 with x = (1, 2), w = (0.5, -1.5): dy/dw_i = x_i dy/ds."""
+    xs = [Value(1.0, "x[0]"), Value(2.0, "x[1]")]
+    w = [Value(0.5, "w[0]"), Value(-1.5, "w[1]")]
+    s = xs[0] * w[0] + xs[1] * w[1]
+    s.label = "s"
+    y = s.tanh()
+    y.label = "y"
+    return y
+
+
 def test_a_value_worked_from_a_slip_names_it_and_a_claimed_value_cuts_the_walk():
     # c mis-copied as 5.5 (6); d = 5.5 + 1 and e = 6.5 * 6.5 worked right from it
     r = diagnose(chain(), data={"c": "5.5", "d": "6.5", "e": "42.25"})
@@ -255,10 +266,7 @@ def test_a_pair_of_entries_near_a_mistake_is_that_mistake_unexplained():
     # y = tanh(x0 w0 + x1 w1) with x = (1, 2), w = (0.5, -1.5): dy/dw_i = x_i (1 - tanh(-2.5)^2);
     # written with the sign lost and 5 % and 3 % off: no set of mistakes reproduces them, the sign
     # comes closest for the pair; one entry alone would be a slip
-    xs = [Value(1.0, "x[0]"), Value(2.0, "x[1]")]
-    w = [Value(0.5, "w[0]"), Value(-1.5, "w[1]")]
-    y = (xs[0] * w[0] + xs[1] * w[1]).tanh()
-    y.label = "y"
+    y = pair()
     d = 1 - math.tanh(-2.5) ** 2
     claims = {"w[0]": f"{-d * 1.05:.4f}", "w[1]": f"{-2 * d * 0.97:.4f}"}
     r = diagnose(y, grads=claims)
@@ -267,3 +275,19 @@ def test_a_pair_of_entries_near_a_mistake_is_that_mistake_unexplained():
         assert e.causes == ("sign", "unexplained") and e.details == {"sign": "the whole number negated"}
         assert e.expected == pytest.approx((i + 1) * d, rel=1e-12)
     assert diagnose(y, grads={"w[0]": claims["w[0]"]})["dy/dw[0]"].causes == ("slip",)
+
+
+@pytest.mark.parametrize(("claims", "causes"), [
+    # dy/ds = 1 - tanh(-2.5)^2 = 0.02659 written 0.027 (rounding); the pair written as -0.027 x_i times
+    # 1.04 and 1.03: nearest to the writer's own 0.027, so the rounding they carried is a cause
+    ({"grads": {"s": "0.027", "w[0]": "-0.02808", "w[1]": "-0.05562"}}, ("sign", "rounded-input", "unexplained")),
+    # the pair as -0.02659 x_i times 0.97 and 0.98: nearest to the exact numbers
+    ({"grads": {"s": "0.027", "w[0]": "-0.02579", "w[1]": "-0.05212"}}, ("sign", "unexplained")),
+    # s written -2.6, where 1 - tanh(-2.6)^2 = 0.02182: the pair as -0.02182 x_i times 0.97 and 0.98,
+    # nearest to the values carried forward from s (not to 0.027, not to the exact 0.02659)
+    ({"data": {"s": "-2.6"}, "grads": {"s": "0.027", "w[0]": "-0.02117", "w[1]": "-0.04278"}},
+     ("sign", "rounded-input", "unexplained")),
+])
+def test_a_pair_is_compared_with_the_exact_carried_and_own_numbers_and_the_nearest_named(claims, causes):
+    r = diagnose(pair(), **claims)
+    assert [r[f"dy/dw[{i}]"].causes for i in range(2)] == [causes, causes]
