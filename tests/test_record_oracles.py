@@ -109,3 +109,41 @@ def test_a_constant_is_no_step_but_is_counted():
     assert record["sweepSteps"] == 2 and record["skipped"] == {"zero": 0, "constant": 1}
     (step,) = [s for s in record["steps"] if s["kind"] == "backward"]
     assert (step["receiverName"], step["local"], step["total"]) == ("x", "3", "3")
+
+
+def test_a_capped_record_says_exactly_what_it_left_out():
+    # x times 1.5, six times: 13 Values (x, six constants, six products) and 12 steps (two per product).
+    # The 3 nearest the output are the last product and its two inputs; the 2 steps into those are kept.
+    y = Value(1.0, "x")
+    for _ in range(6):
+        y = y * 1.5
+    record = build_record(y, max_nodes=3)
+    assert record["cap"] == (
+        "Large graph: showing 3 of 13 values (max_nodes=3, those nearest the output); 10 values and the 10 "
+        "backward steps into them are left out. Gradients shown are still the whole graph's."
+    )
+
+
+def test_the_graphs_extent_reaches_the_far_edge_of_every_box_and_no_further():
+    x = Value(2.0, "x")
+    y = (x * x + x).tanh()
+    record = build_record(y)
+    boxes = [n["box"] for n in record["nodes"] if n["box"] is not None]
+    assert len(boxes) == 4
+    assert record["graph"] == {"width": max(b["x"] + b["w"] for b in boxes),
+                               "height": max(b["y"] + b["h"] for b in boxes)}
+    assert all(b["w"] > 0 and b["h"] > 0 for b in boxes)
+
+
+def test_names_given_params_named_and_a_long_name_cut_in_its_box():
+    # with params given, the unlabelled leaves are constants, even though no leaf has a label
+    a, w, b = Value(1.0), Value(3.0), Value(2.0)
+    record = build_record(a * w + b, params=[w], labels={w: "weight_of_the_first_unit"})
+    assert [n["kind"] for n in record["nodes"]] == ["constant", "parameter", "operation", "constant", "output"]
+    (weight,) = [n for n in record["nodes"] if n["kind"] == "parameter"]
+    assert weight["name"] == "weight_of_the_first_unit" and weight["nameBox"] == "weight_of…"
+    assert record["title"] == ""
+    # a name of 10 characters fits a box whole; 11 are cut to 9 and "…"
+    ten, eleven = Value(1.0, "abcdefghij"), Value(1.0, "abcdefghijk")
+    names = [(n["name"], n["nameBox"]) for n in build_record(ten * eleven)["nodes"][:2]]
+    assert names == [("abcdefghij", "abcdefghij"), ("abcdefghijk", "abcdefghi…")]
