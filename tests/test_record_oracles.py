@@ -117,11 +117,18 @@ def test_a_capped_record_says_exactly_what_it_left_out():
     y = Value(1.0, "x")
     for _ in range(6):
         y = y * 1.5
-    record = build_record(y, max_nodes=3)
+    record = build_record(y, max_nodes=3, code=lambda names: (None, "never asked"))
     assert record["cap"] == (
         "Large graph: showing 3 of 13 values (max_nodes=3, those nearest the output); 10 values and the 10 "
         "backward steps into them are left out. Gradients shown are still the whole graph's."
     )
+    assert record["code"] is None and record["codeNote"] == (
+        "the code pane is off for a capped graph: its code would run to some 13 lines (raise max_nodes to see it)"
+    )
+    # listed: the three drawn (two with boxes: the constant is folded into its product) and the inputs of
+    # the drawn product, x * 1.5^5 and its constant; their own inputs are not listed (-1)
+    rows = [(n["index"], [i["node"] for i in n["inputs"]], n["box"] is not None) for n in record["nodes"]]
+    assert rows == [(8, [-1, -1], False), (9, [], False), (10, [0, 1], True), (11, [], False), (12, [2, 3], True)]
 
 
 def test_the_graphs_extent_reaches_the_far_edge_of_every_box_and_no_further():
@@ -147,3 +154,35 @@ def test_names_given_params_named_and_a_long_name_cut_in_its_box():
     ten, eleven = Value(1.0, "abcdefghij"), Value(1.0, "abcdefghijk")
     names = [(n["name"], n["nameBox"]) for n in build_record(ten * eleven)["nodes"][:2]]
     assert names == [("abcdefghij", "abcdefghij"), ("abcdefghijk", "abcdefghi…")]
+
+
+def test_the_code_pane_gets_the_pages_names_and_says_why_when_off():
+    x = Value(2.0, "x")
+    y = x * 3.0
+    y.label = "y"
+    record = build_record(y, code=lambda names: (None, "names: " + ", ".join(names.values())))
+    assert record["codeNote"] == "names: x, 3, y" and record["code"] is None
+    assert build_record(y)["codeNote"] == "the code pane is off (explore(..., code=False))"
+
+
+def test_the_colour_floor_is_the_one_given():
+    # x times 1.5 six times: the magnitudes shown run from the seed's 1 to dy/dx = 1.5^6 = 11.39; below
+    # 0.1 x 11.39 = 1.139 lies the seed alone
+    y = Value(1.0, "x")
+    for _ in range(6):
+        y = y * 1.5
+    note = build_record(y, floor=0.1)["legend"]["note"]
+    assert note.endswith("magnitudes below 0.1 × the largest (1.139063) are drawn faintest (1 here)")
+
+
+def test_in_a_network_view_each_value_sits_in_its_layers_column():
+    import nn
+    from nn.draw import explore
+
+    model = nn.MLP(2, [2, 1], ["tanh", "sigmoid"], seed=0)
+    record = explore(model, model([0.5, -1.0])[0]).record
+    # the inputs in column 0; the first layer's weights, biases and units in 1; the output layer's in 2
+    column = {"x": 0, "W_ij": 1, "b_j": 1, "h1_in": 1, "h1_out": 1, "W_jk": 2, "b_k": 2, "O_in": 2, "O_out": 2}
+    assert {n["name"]: n["layer"] for n in record["nodes"]} == {
+        n["name"]: column[n["name"].split("[")[0]] for n in record["nodes"]
+    }
