@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from autograd import Value
 from autograd.explorer.record import build_record
 
@@ -186,3 +188,55 @@ def test_in_a_network_view_each_value_sits_in_its_layers_column():
     assert {n["name"]: n["layer"] for n in record["nodes"]} == {
         n["name"]: column[n["name"].split("[")[0]] for n in record["nodes"]
     }
+
+
+def test_the_forward_pass_goes_layer_by_layer_and_each_value_points_at_its_line():
+    # out = (2x + 1) * 3x: x*2 and x*3 both read x alone (layer 1), x*2+1 reads x*2 (layer 2)
+    from autograd.explorer.code import written_out
+
+    x = Value(2.0, "x")
+    out = (x * 2.0 + 1.0) * (x * 3.0)
+    record = build_record(out, code=lambda names: written_out(out, names))
+    names = [n["name"] for n in record["nodes"]]
+    forward = [names[s["node"]] for s in record["steps"] if s["kind"] == "forward"]
+    assert forward == ["x·2", "x·3", "x·2+1", "(x·2+1)·x·3"]
+    assert [(n["name"], n["layer"]) for n in record["nodes"] if n["kind"] != "constant"] == [
+        ("x", 0), ("x·2", 1), ("x·2+1", 2), ("x·3", 1), ("(x·2+1)·x·3", 3)]
+    lines = record["code"]["lines"]
+    assert {n["name"]: [lines[k - 1].strip() for k in n["forwardLines"]] for n in record["nodes"]} == {
+        "x": ["(x,) = params"], "2": [], "1": [], "3": [], "x·2": ["x_2 = x * 2.0"], "x·2+1": ["x_2_1 = x_2 + 1.0"],
+        "x·3": ["x_3 = x * 3.0"], "(x·2+1)·x·3": ["x_2_1_x_3 = x_2_1 * x_3"]}
+    gradients = [lines[n["gradientLines"][0] - 1].split(" = ")[0].strip() for n in record["nodes"]
+                 if n["gradientLines"]]
+    assert gradients == ["d_x", "d_x_2", "d_x_2_1", "d_x_3", "d_x_2_1_x_3"]
+
+
+def test_a_hook_midway_changes_what_flows_on():
+    # h = x * x = 4 (x = 2) with a hook doubling its gradient, z = 3h: dz/dh = 3, doubled to 6; then
+    # each of h's two input slots sends 6 * x = 12 to x: 12, then 24
+    x = Value(2.0, "x")
+    h = x * x
+    h.label = "h"
+    h.register_hook(lambda g: 2 * g)
+    z = h * 3.0
+    z.label = "z"
+    record = build_record(z)
+    steps = [(s["kind"], s["receiverName"], s.get("before"), s["total"]) for s in record["steps"][3:]]
+    assert steps == [("backward", "h", "0", "3"), ("hook", "h", "3", "6"), ("backward", "x", "0", "12"),
+                     ("backward", "x", "12", "24")]
+    seed = record["steps"][2]
+    assert seed == {"kind": "seed", "node": 3, "total": "1", "totalBox": "1", "fill": record["nodes"][3]["fill"],
+                    "totalColor": record["legend"]["positiveFaint"], "totalWidth": 1.0}
+    only = build_record(Value(3.0, "v"))
+    assert only["steps"][0] == {"kind": "forward", "node": 0} and only["forwardSteps"] == 1
+
+
+@pytest.mark.parametrize("digits", [0, 18, True, 2.0])
+def test_digits_outside_1_to_17_are_refused(digits):
+    with pytest.raises(ValueError, match=r"digits must be an int from 1 to 17 \(significant digits shown\), not "):
+        build_record(Value(1.0, "x"), digits=digits)
+
+
+def test_one_and_seventeen_digits_are_the_ends():
+    x = Value(2 / 3, "x")
+    assert [build_record(x, digits=d)["nodes"][0]["data"] for d in (1, 17)] == ["0.7", f"{2 / 3:.17g}"]
