@@ -197,3 +197,73 @@ def test_an_overflowing_local_derivative_raises_as_backward_does_though_nothing_
         step()
     with pytest.raises(ValueError, match=message):
         (Value(5e-324).log() * 0.0).backward()
+
+
+def test_an_unlabelled_graph_is_written_as_a_reader_would_write_it() -> None:
+    # tanh(x w + b), w and b the params, x an input; no labels: w0, w1, x0, v<k> and "output"
+    w, b, x = Value(0.5), Value(-1.0), Value(2.0)
+    step = trace((x * w + b).tanh(), params=[w, b], inputs=[x])
+    assert step.source.splitlines()[2:] == [
+        "    (w0, w1,) = params",
+        "    (x0,) = inputs",
+        "    # forward: every node from its inputs",
+        "    v2 = x0 * w0",
+        "    v4 = v2 + w1",
+        "    output = tanh(v4)",
+        "    # backward: d(output)/d(node) = sum over its users of (local derivative * the user's gradient)",
+        "    d_output = 1.0",
+        "    d_v4 = (1.0 - output * output) * d_output",
+        "    d_w1 = d_v4",
+        "    d_v2 = d_v4",
+        "    d_w0 = x0 * d_v2",
+        "    # chainrule's policy: every number finite (if not, the caller re-runs the step op by op)",
+        "    grads = (d_w0 + 0.0, d_w1 + 0.0)",
+        "    if not isfinite(sum((v2, v4, output, sum(grads)))):",
+        "        raise NotFinite",
+        "    return output, grads",
+    ]
+    # d tanh(z)/dw = x (1 - tanh(z)^2), d/db = 1 - tanh(z)^2 with z = 2 * 0.5 - 1 = 0
+    assert step() == (0.0, [2.0, 1.0])
+
+
+def test_names_given_for_leaves_name_their_variables() -> None:
+    x, w = Value(2.0, "x"), Value(3.0, "w")
+    code = written(x * w, names={x: "input one", w: "weight"})
+    assert code.source.splitlines()[2].strip() == "(input_one, weight,) = params"
+
+
+def test_a_custom_ops_traced_value_resolves_a_branch_after_it() -> None:
+    # above(x^3) with x = 1.5: 3.375 > 0.25, so d/dx = 3x^2, written as code behind a guard
+    x = Value(1.5, "x")
+    cube = Op("cube", _Cube(), lambda m, out, xs, p: (3.0 * xs[0] * xs[0],))
+    y = apply(Op("above", _above, _above_local), apply(cube, x))
+    step = trace(y, params=[x])
+    assert "local_" not in step.source and "raise GuardFailed" in step.source
+    assert step() == (1.5**3, [3 * 1.5**2])
+
+
+def test_a_value_that_overflows_where_no_gradient_shows_it_raises_as_the_engine_does() -> None:
+    # y = (x * 1e300) * 0 + x: at x = 1e10, x * 1e300 is inf (and inf * 0 is nan), while dy/dx stays 1
+    x = Value(1.0, "x")
+    step = trace((x * 1e300) * 0.0 + x, params=[x])
+    x.data = 1e10
+    message = r"mul\(10000000000.0, 1e\+300\) overflows a float \(result inf\)"
+    with pytest.raises(ValueError, match=message):
+        step()
+    with pytest.raises(ValueError, match=message):
+        (Value(1e10) * 1e300) * 0.0
+
+
+def _sin_times(xs: tuple[float, ...], k: list[float]) -> float:
+    return math.sin(xs[0]) * k[0]
+
+
+def _sin_times_local(m: object, out: object, xs: tuple, k: list[float]) -> tuple[float]:
+    return (math.cos(xs[0]) * k[0],)  # math.cos: a rule on floats only
+
+
+def test_a_param_that_is_no_number_reaches_a_rule_on_floats_by_name() -> None:
+    x = Value(0.5, "x")
+    step = trace(apply(Op("sin_times", _sin_times, _sin_times_local, param=[3.0]), x), params=[x])
+    assert "(FLOATS, output, (x,), param)" in step.source
+    assert step() == (math.sin(0.5) * 3.0, [math.cos(0.5) * 3.0])
