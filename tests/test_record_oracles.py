@@ -240,3 +240,14 @@ def test_digits_outside_1_to_17_are_refused(digits):
 def test_one_and_seventeen_digits_are_the_ends():
     x = Value(2 / 3, "x")
     assert [build_record(x, digits=d)["nodes"][0]["data"] for d in (1, 17)] == ["0.7", f"{2 / 3:.17g}"]
+
+
+def test_a_box_is_sized_to_show_its_gradient():
+    # y = x * c: x's box shows the name x, the value 2 and the gradient c; only c's width differs
+    widths = []
+    for c in (3.0, -0.123456):
+        x = Value(2.0, "x")
+        record = build_record(x * c)
+        assert record["nodes"][0]["gradBox"] == ("3" if c == 3.0 else "-0.1235")
+        widths.append(record["nodes"][0]["box"]["w"])
+    assert widths[1] > widths[0]
