@@ -267,3 +267,23 @@ def test_a_param_that_is_no_number_reaches_a_rule_on_floats_by_name() -> None:
     step = trace(apply(Op("sin_times", _sin_times, _sin_times_local, param=[3.0]), x), params=[x])
     assert "(FLOATS, output, (x,), param)" in step.source
     assert step() == (math.sin(0.5) * 3.0, [math.cos(0.5) * 3.0])
+
+
+def _refuses_two(xs: tuple[float, ...], p: object) -> float:
+    if xs[0] == 2.0:
+        raise ZeroDivisionError("two")
+    return xs[0]
+
+
+def test_a_traceback_through_the_generated_code_shows_its_lines() -> None:
+    import inspect
+    import traceback
+
+    x = Value(1.0, "x")
+    step = trace(apply(Op("refuses_two", _refuses_two, lambda m, out, xs, p: (1.0,)), x) * 3.0, params=[x])
+    assert inspect.getsource(step._function) == step.source  # the code is registered under its own name
+    x.data = 2.0
+    with pytest.raises(ZeroDivisionError) as caught:
+        step()
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "    v1 = refuses_two(x)\n" in shown  # the replay failed there, then re-ran op by op
