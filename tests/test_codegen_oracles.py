@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+from typing import Any
 
 import pytest
 
@@ -154,19 +155,30 @@ def test_a_rule_on_floats_only_is_called_at_each_step_with_its_param(cap: float 
         assert step() == (2 * (cap if capped else math.cos(at)), [0.0 if capped else -2 * math.sin(at)])
 
 
+def _cos_local_via_m(m: Any, out: object, xs: tuple, cap: float | None) -> tuple[float]:
+    # math.sin takes floats only (so the replay calls this on floats); m.exp reads the rule namespace
+    return (-math.sin(xs[0]) * m.exp(0.0),)
+
+
 def test_labels_that_are_the_codes_own_names_are_renamed_not_shadowing_them() -> None:
-    # f(x) = x * cos(g) * h + relu(k): the rule on floats reads FLOATS, relu's guard raises GuardFailed,
-    # the check raises NotFinite; params named like them, like the gradients and like another's gradient
+    # y = f cos(g) h + above(k) + m d a: the rule on floats reads FLOATS, a failed guard raises GuardFailed,
+    # a non-finite number NotFinite; params are named like them, like the gradients and like another's gradient
     labels = ["FLOATS", "GuardFailed", "NotFinite", "grads", "params", "d_a", "a"]
     vs = [Value(1.0 + k / 4, label) for k, label in enumerate(labels)]
-    capped = Op("capped_cos", _capped_cos, _capped_cos_local, checks_local=True)
-    y = vs[0] * apply(capped, vs[1]) * vs[2] + vs[3].relu() + vs[4] * vs[5] * vs[6]
+    cos = Op("cos", _capped_cos, _cos_local_via_m)
+    y = vs[0] * apply(cos, vs[1]) * vs[2] + apply(Op("above", _above, _above_local), vs[3]) + vs[4] * vs[5] * vs[6]
     step = trace(y, params=vs)
     f, g, h, k, m, d, a = (v.data for v in vs)
     value, grads = step()
     assert math.isclose(value, f * math.cos(g) * h + k + m * d * a, rel_tol=1e-15)
     want = [math.cos(g) * h, -f * math.sin(g) * h, f * math.cos(g), 1.0, d * a, m * a, m * d]
     assert all(math.isclose(x, t, rel_tol=1e-15) for x, t in zip(grads, want)), (grads, want)
+    vs[3].data = 0.125  # below 0.25: the guard fails, the step is computed op by op
+    value, grads = step()
+    assert math.isclose(value, f * math.cos(g) * h + m * d * a, rel_tol=1e-15) and grads[3] == 0.0
+    vs[0].data, vs[2].data = 100.0, 1e308  # f cos(g) h overflows: NotFinite, then the engine's own error
+    with pytest.raises(ValueError, match="overflows a float"):
+        step()
 
 
 class _Cube:
