@@ -33,8 +33,9 @@ lint: $(DEV)
 	$(BIN)/ruff check autograd nn
 	$(BIN)/mypy autograd nn
 
+# One worker per core (at most 4); a file's tests stay on one worker, so each browser starts once.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 # The tests marked slow (1,000,000-node graphs; minutes), which `make test` leaves out.
 test-slow: $(DEV)

@@ -9,27 +9,8 @@ never touched), asks the engine for every d(output)/d(input), and compares each 
 ``create_graph=True``, then ``grad`` again) against central differences of the engine's own first
 derivatives.
 
-Choosing eps and the tolerances for float64
--------------------------------------------
-The central difference has two error sources. Truncation: Taylor expansion gives
-``f'(x) + h^2 f'''(x)/6 + O(h^4)``, an error ``~ M3 h^2 / 6`` (``M3`` ~ |f'''|). Rounding: each
-``f(x +- h)`` carries a relative error of a few units of ``u = 2**-53 ~ 1.1e-16``, say ``k u |f|``;
-their difference divided by ``2h`` carries ``~ k u |f| / h``. (The step actually taken,
-``(x + h) - (x - h)``, is used as the denominator, so rounding of ``x +- h`` costs nothing.) The sum
-``M3 h^2 / 6 + k u M0 / h`` is smallest at ``h* = (3 k u M0 / M3) ** (1/3)``: for ``M0 ~ M3 ~ 1``
-and ``k ~ 3``, ``h* ~ 1e-5`` with a total error of about ``(k u) ** (2/3) ~ 5e-11``. The curve is flat
-near its minimum; ``eps = 1e-6`` sits just on the rounding side (``~3e-10 |f|`` rounding,
-``~2e-13 M3`` truncation), which keeps truncation negligible even for steep functions (exp, or
-sigmoid's tails scaled up). With ``|f|`` up to ~1e3 the expected error stays below ~1e-6, so the
-defaults ``atol = 1e-6`` and ``rtol = 1e-5`` (a derivative passes when
-``|engine - numeric| <= atol + rtol * |numeric|``) leave a margin of several orders of magnitude for
-ordinary functions while still catching any real mistake in a derivative rule (those are wrong in
-the first digits, not the tenth). Raise ``atol`` for functions whose *values* are large compared
-with their derivatives (``1e6 + x``: rounding alone is ~1e-4 there).
-
-Finite differences assume ``fn`` is smooth within ``h`` of the point: at a kink (``relu`` at 0) the
-central difference gives the average of the one-sided slopes, so check such functions away from
-their kinks.
+Why the defaults (``eps = 1e-6``, ``atol = 1e-6``, ``rtol = 1e-5``) suit float64, and when to raise
+``atol``: docs/higher-order.md, "Gradient checking". Check functions away from kinks (``relu`` at 0).
 """
 
 from __future__ import annotations

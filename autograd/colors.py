@@ -53,18 +53,35 @@ def _hex(rgb: Sequence[int]) -> str:
 PALETTE: dict[str, str] = {
     # text and page furniture (text colours reach 4.5:1 on white and on the panel)
     "ink": "#1d1d1f",
-    "muted": "#5f5f66",
+    "muted": "#595960",
     "rule": "#dedee3",
     "panel": "#fafafb",
     "background": "#ffffff",
-    # what the current step touches (the page's highlight), and a node picked by the reader
-    "hot": "#f0a400",
-    "receiver": "#b36b00",
+    "control": "#8d8d95",
+    "hover": "#f1f1f4",
+    "outline": "#6e6e76",
+    # what the current step touches (the page's highlight, 3:1 on white), and a node picked by the reader
+    "hot": "#c77700",
+    "highlight": "#fff0c2",
+    "highlight-soft": "#eef4ff",
+    "mark": "#ffd36b",
+    "halo": "#ffd67a",
     "selected": "#7b2cbf",
+    "miss": "#fff3f3",
+    "note-bg": "#fff7e0",
+    "note-rule": "#e7cf86",
     "forward-bg": "#e6f1e1",
-    "forward-ink": "#2d6a1f",
+    "forward-ink": "#245a17",
     "backward-bg": "#fde9d9",
-    "backward-ink": "#8a3b00",
+    "backward-ink": "#7a3400",
+    # the chain rule's terms, in the equation and on the picture: upstream (on the consumer), local
+    # (on the edge), contribution (on the receiver); terms already summed and terms still to come
+    "upstream": "#6a3d9a",
+    "local": "#8a5200",
+    "contribution": "#00696b",
+    "done": "#111111",
+    "done-bg": "#f6f6f8",
+    "pending": "#555555",
     # boxes by kind of node
     "fill-output": "#d9f0d3",
     "fill-parameter": "#fff2cc",

@@ -47,7 +47,16 @@ from .colors import (
     number_formatter,
     significant,
 )
-from .labels import edge_label, escape_field, escape_label, placed_label, record_label, wrapped
+from .labels import (
+    LEGEND_WIDTH,
+    edge_label,
+    escape_field,
+    escape_label,
+    legend_label,
+    placed_label,
+    record_label,
+    wrapped,
+)
 from .layout import Body, Selection, emit_clusters, emit_columns, select
 from .names import INFIX, node_names, op_display
 from .render import Picture
@@ -75,7 +84,7 @@ WebAssembly Graphviz lays out 1,500 edges in about a second, 10,000 in about 30 
 
 FONT = "Courier"
 NARROW = 16  # characters: a longer name breaks after a + in a columned picture's boxes
-LEGEND_SIZE = "11"  # points: the legend stays readable when a wide picture is shrunk to a page
+LEGEND_SIZE = "12"  # points: >= 11 px when a picture under ~1,000 pt wide is shown 900 px wide
 
 # Fill colours per kind of node, from the one palette.
 STYLE_OUTPUT = {"fillcolor": PALETTE["fill-output"], "penwidth": "2"}
@@ -264,7 +273,8 @@ def draw_graph(
         shown = bool(shared) and edge_labels != "none"
         notes.extend(_legend(edge_labels, shown, flow, compact, (bool(folded), into_constant)))
     if notes:
-        graph.attr(label=graphviz.nohtml("".join(escape_label(n, "\\l") + "\\l" for n in notes)))
+        # a columned picture is a whole network wide: its legend may be as wide, not taller
+        graph.attr(label=legend_label(notes, 2 * LEGEND_WIDTH if compact else LEGEND_WIDTH))
     return graph
 
 
@@ -437,12 +447,15 @@ def _legend(edge_labels: str, shared: bool, flow: bool, compact: bool, constants
         lines.append("a constant used once is written in its operation's ellipse: 1 - x is drawn as (1 -) <- x")
     if into_constant:
         lines.append("light grey: an edge into a constant (not on the colour scale: nothing trains a constant)")
+    fits = "; left out where it would cover a box or another label"
     if edge_labels == "local":
-        lines.append("edge label: d(out)/d(in), the local derivative the engine recorded")
+        lines.append("edge label: d(out)/d(in), the local derivative the engine recorded" + fits)
     elif edge_labels == "flow":
-        lines.append("edge label: g = d(out)/d(in) x out.grad, the gradient flowing back along the edge")
+        lines.append("edge label: g = d(out)/d(in) x out.grad, the gradient flowing back along the edge" + fits)
     elif edge_labels == "both":
-        lines.append("edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back")
+        lines.append(
+            "edge label: d = d(out)/d(in) recorded by the engine; g = d x out.grad, the gradient flowing back" + fits
+        )
     if compact and edge_labels != "none":
         lines.append(
             "labels sit at the edge's tail, where only that edge starts; an edge from a Value that several "

@@ -15,6 +15,9 @@ a\\x00b
 
 from __future__ import annotations
 
+import re
+import textwrap
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 
 import graphviz
@@ -52,6 +55,25 @@ def wrapped(name: str, width: int) -> str:
             lines.append(line)
             line = ""
     return "\n".join([*lines, line] if line else lines)
+
+
+LEGEND_WIDTH = 96
+"""Characters per line of a picture's legend: at the legend's 12 pt, under 700 pt wide (a page column)."""
+
+
+def legend_label(notes: Sequence[str], width: int = LEGEND_WIDTH) -> graphviz.quoting.NoHtml:
+    r"""A picture's legend: each line of each note left-justified, broken between words into lines of
+    at most ``width`` characters (a continuation indented by two spaces), escaped.
+
+    >>> print(legend_label(["colour: the sign of the gradient", "  width: its size"], width=20))
+    colour: the sign of\l  the gradient\l  width: its size\l
+    """
+    lines = []
+    for note in notes:
+        for line in note.splitlines():
+            indent = line[: len(line) - len(line.lstrip(" "))]
+            lines += textwrap.wrap(line, width, subsequent_indent=indent + "  ", break_on_hyphens=False) or [""]
+    return graphviz.nohtml("".join(escape_label(line, "\\l") + "\\l" for line in lines))
 
 
 def escape_field(text: str) -> str:
@@ -99,3 +121,69 @@ def placed_label(attrs: dict[str, str], source_color: str | None, compact: bool,
         angle = "25" if downward else "-25"
         return {"taillabel": attrs["label"], "labeldistance": "2.8", "labelangle": angle}
     return attrs
+
+
+# --- only labels that fit ----------------------------------------------------------------------------
+
+_SVG = "{http://www.w3.org/2000/svg}"
+Box = tuple[float, float, float, float]
+
+
+def fit_edge_labels(svg: str) -> tuple[str, int]:
+    """Graphviz's ``svg`` without the edge labels that would cover a node or a label kept before them
+    (in drawing order), and how many edges lost their label: only labels that fit are drawn. The
+    rest of the text is left byte for byte as Graphviz wrote it.
+
+    >>> svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g class="node"><title>a</title>'
+    ...        '<polygon points="0,0 40,0 40,-20 0,-20"/></g><g id="e1" class="edge"><title>a->b</title>'
+    ...        '<text text-anchor="start" x="10" y="-5" font-size="10.00">1.5</text></g></svg>')
+    >>> fit_edge_labels(svg)[1], "1.5" in fit_edge_labels(svg)[0]
+    (1, False)
+    """
+    root = ET.fromstring(svg)
+    groups = [g for g in root.iter(_SVG + "g") if g.get("class") in ("node", "edge")]
+    nodes = [_shape_box(g) for g in groups if g.get("class") == "node"]
+    kept: list[Box] = []
+    dropped = []
+    for g in groups:
+        texts = g.findall(_SVG + "text") if g.get("class") == "edge" else []
+        boxes = [_text_box(t) for t in texts]
+        if any(_overlap(b, other) for b in boxes for other in (*nodes, *kept) if other is not None):
+            dropped.append(g.get("id", ""))
+        else:
+            kept += boxes
+    if not dropped:
+        return svg, 0
+    gone = set(dropped)
+
+    def strip(m: re.Match[str]) -> str:
+        return re.sub(r"<text\b[^>]*>.*?</text>\n?", "", m.group(0), flags=re.S) if m.group(1) in gone else m.group(0)
+
+    return re.sub(r'<g id="([^"]*)" class="edge">.*?</g>', strip, svg, flags=re.S), len(dropped)
+
+
+def _text_box(t: ET.Element) -> Box:
+    # Courier, the pictures' font, advances 0.6 em a character; the box runs from ascender to descender.
+    size, x, y = float(t.get("font-size", "14")), float(t.get("x", "0")), float(t.get("y", "0"))
+    width = len(t.text or "") * 0.6 * size
+    anchor = t.get("text-anchor", "start")
+    left = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
+    return (left, y - 0.8 * size, left + width, y + 0.25 * size)
+
+
+def _shape_box(g: ET.Element) -> Box | None:
+    points: list[float] = []
+    for shape in g:
+        if shape.tag == _SVG + "ellipse":
+            cx, cy, rx, ry = (float(shape.get(k, "0")) for k in ("cx", "cy", "rx", "ry"))
+            points += [cx - rx, cy - ry, cx + rx, cy + ry]
+        elif shape.tag in (_SVG + "polygon", _SVG + "path"):
+            points += [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", shape.get("points") or shape.get("d") or "")]
+    if not points:
+        return None
+    xs, ys = points[0::2], points[1::2]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

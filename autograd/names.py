@@ -18,6 +18,7 @@ the graph: a name met again gets ``#2``, ``#3``, ... in topological order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from . import ops
@@ -36,6 +37,7 @@ NEGATIVE = 1.5  # "-0.5" or "−x" as an operand of · or ** needs parentheses, 
 INFIX: dict[str, tuple[str, float]] = {"+": ("+", SUM), "-": ("−", SUM), "*": ("·", PRODUCT), "/": ("/", PRODUCT),
                                      "**": ("**", POWER)}
 ASSOCIATIVE = ("+", "·")
+_SYMBOL = re.compile(r"[\w.#\[\]]+")  # a label, a number or op#k: no operator to bind
 WORDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}  # for op#k when the op is a symbol
 
 
@@ -47,6 +49,15 @@ def op_display(v: Value) -> str:
     return ops.display(rule)
 
 
+def operand(name: str) -> str:
+    """``name`` as it reads inside a formula such as ``d(name)/dx``: bracketed unless it is one symbol.
+
+    >>> operand("h1_out1"), operand("1−O_out2"), operand("-0.5")
+    ('h1_out1', '(1−O_out2)', '(-0.5)')
+    """
+    return name if _SYMBOL.fullmatch(name) else f"({name})"
+
+
 def node_names(root: Value, labels: Mapping[Value, str] | None = None) -> dict[Value, str]:
     """Every Value of ``root``'s graph -> its one display name, in topological order.
 
@@ -56,7 +67,7 @@ def node_names(root: Value, labels: Mapping[Value, str] | None = None) -> dict[V
         raise TypeError(f"node_names takes the output Value, not {type(root).__name__}: {root!r}")
     given = _checked_labels(labels)
     order = topological_order(root)
-    taken: set[str] = set()
+    taken: dict[str, int] = {}  # name -> the last suffix tried for it (a graph may hold 20,000 ones)
     names: dict[Value, str] = {}
     # Explicit names first, so that a derived name never takes a label's place.
     for v in order:
@@ -91,13 +102,17 @@ def _checked_labels(labels: Mapping[Value, str] | None) -> dict[int, str]:
     return out
 
 
-def _fresh(name: str, taken: set[str]) -> str:
+def _fresh(name: str, taken: dict[str, int]) -> str:
     """``name``, or ``name#2``, ``name#3``, ... if it is taken; the result is taken from now on."""
-    candidate, n = name, 1
-    while candidate in taken:
+    candidate, n = name, taken.get(name, 1)
+    if name in taken:
         n += 1
         candidate = f"{name}#{n}"
-    taken.add(candidate)
+    while candidate in taken:  # a label may itself read like name#n
+        n += 1
+        candidate = f"{name}#{n}"
+    taken[name] = n
+    taken.setdefault(candidate, 1)
     return candidate
 
 
@@ -112,7 +127,7 @@ def _derived(v: Value, texts: Mapping[int, tuple[str, float]]) -> tuple[str, flo
         text = significant(v.data, 4)
         return text, NEGATIVE if text.startswith("-") else ATOM
 
-    def operand(inp: Value, strength: float, right: bool, symbol: str) -> str:
+    def inner(inp: Value, strength: float, right: bool, symbol: str) -> str:
         text, bind = texts[id(inp)]
         loose = bind < strength or (right and bind == strength and symbol not in ASSOCIATIVE)
         loose = loose or (right and bind == NEGATIVE)  # a−(−b), not a−−b
@@ -121,21 +136,19 @@ def _derived(v: Value, texts: Mapping[int, tuple[str, float]]) -> tuple[str, flo
     shown = op_display(v)
     symbol, strength = _infix(v, shown)
     if symbol and len(v.inputs) >= 2:
-        parts = [operand(inp, strength, k > 0, symbol) for k, inp in enumerate(v.inputs)]
+        parts = [inner(inp, strength, k > 0, symbol) for k, inp in enumerate(v.inputs)]
         return symbol.join(parts), strength
     if symbol == "−":  # negation
-        return "−" + operand(v.inputs[0], PRODUCT, False, symbol), NEGATIVE
+        return "−" + inner(v.inputs[0], PRODUCT, False, symbol), NEGATIVE
     if shown.startswith("**") and len(v.inputs) == 1:  # a power with a fixed exponent
-        return operand(v.inputs[0], POWER, False, "**") + shown, POWER
+        return inner(v.inputs[0], POWER, False, "**") + shown, POWER
     return f"{shown}({','.join(texts[id(inp)][0] for inp in v.inputs)})", ATOM
 
 
 def _infix(v: Value, shown: str) -> tuple[str, float]:
     """The infix symbol names write for ``v``'s op (a sum writes ``+`` between all its inputs), or ""."""
-    if shown in INFIX:
+    if shown in INFIX:  # a sum's symbol is "+": it writes + between all its inputs
         return INFIX[shown]
-    if v.op == "sum":
-        return INFIX["+"]
-    if v.op == "neg":
+    if shown == "−":  # negation's symbol
         return "−", NEGATIVE
     return "", ATOM

@@ -248,7 +248,7 @@ OP_ADD = Op("+", _add, lambda m, out, xs, p: (1.0, 1.0))
 OP_SUB = Op("-", _sub, lambda m, out, xs, p: (1.0, -1.0))
 OP_MUL = Op("*", _mul, lambda m, out, xs, p: (xs[1], xs[0]))
 OP_DIV = Op("/", _div, lambda m, out, xs, p: (1.0 / xs[1], -out / xs[1]), checks_local=True)
-OP_NEG = Op("neg", _neg, lambda m, out, xs, p: (-1.0,))
+OP_NEG = Op("neg", _neg, lambda m, out, xs, p: (-1.0,), symbol="−")
 # d|x|/dx = sign(x), written with step so that every math namespace (floats, Values, code) has it.
 OP_ABS = Op("abs", _abs, lambda m, out, xs, p: (m.step(xs[0]) - m.step(-xs[0]),))
 # x ** y with a Value exponent y: both partials.
@@ -351,7 +351,7 @@ def _sum(xs: tuple[float, ...], p: Any) -> float:
 def _dot(xs: tuple[float, ...], n: int) -> float:
     # Inputs are laid out (w_1..w_n, x_1..x_n[, b]); an odd length means a bias comes last.
     # A plain left-to-right loop, not builtins.sum (compensated since Python 3.12): the same bits
-    # on every Python version, and twice as fast for a neuron's few terms.
+    # on every Python version, and faster for a neuron's few terms (docs/performance.md).
     total = xs[0] * xs[n]
     for i in range(1, n):
         total += xs[i] * xs[n + i]
@@ -384,7 +384,7 @@ def _logsumexp(xs: tuple[float, ...], p: Any) -> float:
     return top + math.log(builtins.sum(math.exp(x - top) for x in xs))
 
 
-OP_SUM = Op("sum", _sum, lambda m, out, xs, p: (1.0,) * len(xs))
+OP_SUM = Op("sum", _sum, lambda m, out, xs, p: (1.0,) * len(xs), symbol="+")
 OP_LOGSUMEXP = Op("logsumexp", _logsumexp, lambda m, out, xs, p: tuple(m.softmax(xs)))
 
 

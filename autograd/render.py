@@ -19,12 +19,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
 from . import wasm
+from .labels import fit_edge_labels
 
 RENDERERS: tuple[str, ...] = ("auto", "dot", "wasm")
 """Accepted values of ``renderer``: ``"auto"`` (system dot, else WebAssembly), ``"dot"``, ``"wasm"``."""
@@ -103,8 +105,10 @@ def write_svg(
     *,
     renderer: str = "auto",
     timeout: float = DEFAULT_TIMEOUT,
+    finish: Callable[[str], str] | None = None,
 ) -> Path:
     """Render to SVG and write it to ``path`` (parent folders are created); return the path.
+    ``finish``, if given, is applied to the SVG text before it is written.
 
     If no renderer works, the DOT source is written next to ``path`` (same name, ``.dot`` suffix)
     so nothing is lost, and :class:`RenderError` says where it is. A folder that cannot be written
@@ -125,7 +129,7 @@ def write_svg(
             f"{err} The DOT source was written to {dot_path}; once a renderer is installed, "
             f"`dot -Tsvg {dot_path} -o {target}` draws it."
         ) from None
-    _write(target, svg)
+    _write(target, finish(svg) if finish is not None else svg)
     return target
 
 
@@ -162,14 +166,15 @@ class Picture(graphviz.Digraph):
         self.folded: list[Any] = []
 
     def svg(self, *, renderer: str = "auto", timeout: float = DEFAULT_TIMEOUT) -> str:
-        """The picture as SVG text."""
-        return to_svg(self, renderer=renderer, timeout=timeout)
+        """The picture as SVG text: only the edge labels that fit (:func:`autograd.labels.fit_edge_labels`)."""
+        return fit_edge_labels(to_svg(self, renderer=renderer, timeout=timeout))[0]
 
     def save_svg(
         self, path: str | os.PathLike[str], *, renderer: str = "auto", timeout: float = DEFAULT_TIMEOUT
     ) -> Path:
-        """Write the picture to ``path`` as SVG and return the path (see :func:`write_svg`)."""
-        return write_svg(self, path, renderer=renderer, timeout=timeout)
+        """Write the picture to ``path`` as SVG (as :meth:`svg` draws it) and return the path (see
+        :func:`write_svg`)."""
+        return write_svg(self, path, renderer=renderer, timeout=timeout, finish=lambda svg: fit_edge_labels(svg)[0])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
         # graphviz's own display shells out to `dot`; SVG goes through to_svg instead so that a

@@ -438,7 +438,7 @@ def apply(op: Op, *inputs: Value) -> Value:
             else:
                 out.data = data = op.forward(xs, op.param)
                 # Most ops cannot produce an infinite derivative from finite inputs: they skip
-                # local_floats' check (and its extra call, ~5% of a graph build).
+                # local_floats' check and its extra call (docs/performance.md has the cost).
                 if op.checks_local:
                     out.local_grads = ops.local_floats(op, data, xs)
                 else:

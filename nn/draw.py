@@ -35,13 +35,14 @@ from autograd.explorer import Explorer, Network, Unit
 from autograd.explorer import explore as explore_graph
 from autograd.render import Picture
 
-from .forward_graph import Forward, find_forward, is_weighted_sum, layer_names, layers_of, model_labels
+from . import functional as F
+from .forward_graph import find_forward, is_weighted_sum, layer_names, layers_of, model_labels
 from .modules import MLP, Layer
 from .network_view import draw_network
 
 __all__ = [
-    "Forward", "draw_clustered_graph", "draw_network", "explore", "network_of", "find_forward", "layer_columns",
-    "layer_names", "model_labels", "model_options", "neuron_clusters",
+    "draw_clustered_graph", "draw_network", "explore", "layer_columns", "model_options", "network_of",
+    "neuron_clusters",
 ]
 
 
@@ -152,7 +153,7 @@ def network_of(model: MLP | Layer, root: Value) -> Network:
                 found[id(v)] = (k, j)
         elif v.inputs and id(v.inputs[0]) in found:
             k, j = found[id(v.inputs[0])]
-            if v.op == layers[k].activation:
+            if F.made_by(layers[k].activation, v):
                 out.setdefault((k, j), []).append(v)
             elif v._rule is not None and v._rule.coupled:  # a softmax component
                 out.setdefault((k, op_param(v)), []).append(v)

@@ -13,13 +13,12 @@ from typing import Any
 from autograd import Value, topological_order
 from autograd.draw import op_param
 
+from . import functional as F
 from .modules import MLP, Layer, Neuron
-
-ELEMENTWISE: tuple[str, ...] = ("relu", "sigmoid", "tanh")
 
 
 @dataclass(frozen=True)
-class Forward:
+class LayerNodes:
     """One forward pass of a model as recorded in a graph: the input Values, and per layer the
     pre-activations (``dot`` nodes) and outputs. ``passes`` counts the forward passes the graph holds
     (a batch loss holds several); this is the first."""
@@ -35,7 +34,7 @@ def layer_names(n_layers: int) -> list[str]:
     return [f"h{k + 1}" for k in range(n_layers - 1)] + ["out"]
 
 
-def find_forward(model: MLP | Layer, root: Value) -> Forward:
+def find_forward(model: MLP | Layer, root: Value) -> LayerNodes:
     """Locate ``model``'s forward pass in the graph that produced ``root``.
 
     Raises ValueError if the graph does not contain one (``root`` was not computed from the model's
@@ -75,7 +74,7 @@ def find_forward(model: MLP | Layer, root: Value) -> Forward:
         pre.append(zs_t)
         out.append(outs)
         xs = outs
-    return Forward(inputs, tuple(pre), tuple(out), len(candidates))
+    return LayerNodes(inputs, tuple(pre), tuple(out), len(candidates))
 
 
 
@@ -143,8 +142,8 @@ def _activation_outputs(
         return zs
     outs: list[Value] = []
     for j, z in enumerate(zs):
-        if activation in ELEMENTWISE:
-            found = [c for c in consumers.get(id(z), ()) if c.op == activation and c.inputs[0] is z]
+        if activation in F.ELEMENTWISE:
+            found = [c for c in consumers.get(id(z), ()) if F.made_by(activation, c) and c.inputs[0] is z]
         elif activation == "softmax":
             found = [
                 c

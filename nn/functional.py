@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import autograd
-from autograd import Value
+from autograd import Value, ops
 
 ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid", "tanh", "linear", "softmax")
 """The activation names a :class:`nn.Layer` accepts."""
@@ -55,6 +55,23 @@ _BY_NAME: dict[str, Callable[[Sequence[Value]], list[Value]]] = {
     "linear": linear,
     "softmax": softmax,
 }
+
+
+# The op each element-wise activation applies: how a graph's node is recognised as one (by op, not name).
+_ELEMENTWISE_OPS = {"relu": ops.OP_RELU, "sigmoid": ops.OP_SIGMOID, "tanh": ops.OP_TANH}
+ELEMENTWISE: tuple[str, ...] = tuple(_ELEMENTWISE_OPS)
+"""The activations that act on each pre-activation alone (one node per neuron)."""
+
+
+def made_by(activation: str, v: Value) -> bool:
+    """Whether ``v`` is a node the element-wise activation called ``activation`` makes.
+
+    >>> z = Value(-1.5)
+    >>> made_by("relu", z.relu()), made_by("tanh", z.relu()), made_by("softmax", z)
+    (True, False, False)
+    """
+    op = _ELEMENTWISE_OPS.get(activation)
+    return op is not None and v._rule == op
 
 
 def check_activation(name: object) -> str:

@@ -26,12 +26,21 @@ import graphviz
 
 from autograd import Value
 from autograd.colors import PALETTE, FlowScale, number_formatter
-from autograd.draw import FONT, RANKDIRS, STYLE_INPUT, STYLE_INTERMEDIATE, STYLE_OUTPUT, escape_field, escape_label
+from autograd.draw import (
+    FONT,
+    LEGEND_SIZE,
+    RANKDIRS,
+    STYLE_INPUT,
+    STYLE_INTERMEDIATE,
+    STYLE_OUTPUT,
+    escape_field,
+)
+from autograd.labels import legend_label
 from autograd.names import node_names
 from autograd.render import Picture
 from autograd.value import number
 
-from .forward_graph import Forward, find_forward, layer_names, layers_of, model_labels
+from .forward_graph import LayerNodes, find_forward, layer_names, layers_of, model_labels
 from .modules import MLP, Layer
 
 COUPLING_COLOR = PALETTE["coupling"]
@@ -80,15 +89,22 @@ def draw_network(
     scale = FlowScale.of(flows) if show_grad else None
 
     graph = Picture(name="network")
-    graph.attr(rankdir=rankdir, fontname=FONT, fontsize="11", labelloc="t", labeljust="l")
-    graph.attr(ranksep="0.5", nodesep="0.2")
+    # Sized for a page column: the tutorial's view is under 1,000 pt wide, so shown 900 px wide its
+    # text stays >= 9 px and its legend >= 11 px (tests/test_pictures.py measures the SVG).
+    graph.attr(rankdir=rankdir, fontname=FONT, fontsize=LEGEND_SIZE, labelloc="t", labeljust="l")
+    graph.attr(ranksep="0.35", nodesep="0.2")
     graph.attr("node", fontname=FONT, fontsize="11", shape="record", style="filled")
     graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
     flip = rankdir in ("TB", "BT")  # a record's top level runs across the ranks: flip it there
 
     def value(name: str, v: Value) -> str:
         text = f"{name} {fmt(v.data)}"
-        return f"{text}  g {fmt(number(v.grad))}" if show_grad else text
+        return f"{text} g {fmt(number(v.grad))}" if show_grad else text
+
+    def value_rows(name: str, v: Value) -> list[str]:
+        """A box's value and gradient on two rows: a narrow box where no edge needs a row of its own."""
+        rows = [f"{name} {fmt(v.data)}"]
+        return [*rows, f"g {fmt(number(v.grad))}"] if show_grad else rows
 
     def record(fields: list[str]) -> str:
         label = " | ".join(fields)
@@ -100,7 +116,7 @@ def draw_network(
         for i in range(layers[0].n_in):
             rows = [escape_field(name(forward.inputs[i], "") if forward is not None else f"{input_name}[{i}]")]
             if forward is not None:
-                rows.append(escape_field(value("data", forward.inputs[i])))
+                rows += [escape_field(text) for text in value_rows("data", forward.inputs[i])]
             column.node(f"x{i}", label=record(rows), fillcolor=STYLE_INPUT["fillcolor"])
     _order(graph, [f"x{i}" for i in range(layers[0].n_in)])
 
@@ -130,27 +146,25 @@ def draw_network(
                     attrs.update(scale.edge_attrs(number(w.grad)))
                 graph.edge(tail, f"n{k}_{j}:w{i}", **attrs)
         if layer.activation == "softmax" and forward is not None:
-            _softmax_column(graph, forward, k, lambda o: value(name(o, "out"), o), record, scale)
+            _softmax_column(graph, forward, k, lambda o: value_rows(name(o, "out"), o), record, scale)
 
     notes: list[str] = []
     if title:
         notes.append(title)
     if into_loss and root is not None and forward is not None:
-        rows = [escape_field(name(root, "loss")), escape_field(value("data", root))]
+        rows = [escape_field(name(root, "loss")), *map(escape_field, value_rows("data", root))]
         graph.node("loss", label=record(rows), fillcolor=STYLE_OUTPUT["fillcolor"])
         for j, o in enumerate(outputs):
             tail = _output_port(layers, forward, len(layers) - 1, j)
-            attrs = {"label": escape_label(f"g {fmt(number(o.grad))}")} if show_grad else {}
-            if scale is not None:
-                attrs.update(scale.edge_attrs(number(o.grad)))
-            graph.edge(tail, "loss", **attrs)
+            # No label: the output's box writes its g already, and a label beside the loss box collides.
+            graph.edge(tail, "loss", **(scale.edge_attrs(number(o.grad)) if scale is not None else {}))
     notes.extend(_notes(forward, scale, show_grad, legend, into_loss, layers))
     if notes:
-        graph.attr(label=graphviz.nohtml("".join(escape_label(n, "\\l") + "\\l" for n in notes)))
+        graph.attr(label=legend_label(notes))
     return graph
 
 
-def _output_port(layers: list[Layer], forward: Forward | None, k: int, j: int) -> str:
+def _output_port(layers: list[Layer], forward: LayerNodes | None, k: int, j: int) -> str:
     """Where neuron ``j`` of layer ``k``'s output is drawn: its softmax box, its ``out`` row, or
     (no forward pass shown) the neuron's box."""
     if forward is None:
@@ -166,9 +180,9 @@ def _order(graph: graphviz.Digraph, names: list[str]) -> None:
 
 def _softmax_column(
     graph: graphviz.Digraph,
-    forward: Forward,
+    forward: LayerNodes,
     k: int,
-    value: Callable[[Value], str],
+    value: Callable[[Value], list[str]],
     record: Callable[[list[str]], str],
     scale: FlowScale | None,
 ) -> None:
@@ -178,7 +192,8 @@ def _softmax_column(
     with graph.subgraph(name=f"softmax{k}") as column:
         column.attr(rank="same")
         for j, o in enumerate(forward.out[k]):
-            rows = [escape_field(f"softmax[{j}]"), "<out> " + escape_field(value(o))]
+            first, *rest = value(o)
+            rows = [escape_field(f"softmax[{j}]"), "<out> " + escape_field(first), *map(escape_field, rest)]
             column.node(f"s{k}_{j}", label=record(rows), fillcolor=STYLE_OUTPUT["fillcolor"])
             names.append(f"s{k}_{j}")
     _order(graph, names)
@@ -188,7 +203,7 @@ def _softmax_column(
 
 
 def _notes(
-    forward: Forward | None,
+    forward: LayerNodes | None,
     scale: FlowScale | None,
     show_grad: bool,
     legend: bool,
@@ -208,8 +223,8 @@ def _notes(
         notes.append(scale.note(what))
     elif show_grad:
         notes.append("every weight gradient is zero: call backward() first")
-    notes.append("each edge is one weight: it ends at that weight's row in the receiving neuron (w value, g gradient)")
-    notes.append("a neuron: its weights, bias, weighted input (in) and activation output (out), each with g = dE/d it")
+    notes.append("each edge is one weight, ending at that weight's row in the receiving neuron (value, g gradient)")
+    notes.append("a neuron: its weights, bias, weighted input (in) and output (out), each with g = dE/d it")
     if any(layer.activation == "softmax" for layer in layers) and forward is not None:
         notes.append("dotted grey: softmax couples each output to every weighted input of its layer")
     return notes

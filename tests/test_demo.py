@@ -36,6 +36,7 @@ def test_demo_runs_and_prints_every_section(tmp_path):
     assert "W_k1l2 connects h2_out1 to O_in2" in out and "W_kl[0][1]" not in out
     assert "Traceback" not in res.stderr
     assert max(len(line) for line in out.splitlines()) <= 100
+    assert "\n    pics/tutorial_explorer.html\n" in out  # the page's path as typed from where the demo ran
 
 
 def test_help_documents_the_options(tmp_path):

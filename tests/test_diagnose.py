@@ -535,7 +535,7 @@ def test_tutorial_sign_error_and_dropped_1_over_n_in_dE_dO_out(tutorial_report):
     for a in (2, 3):
         e = r[f"dE/dO_out{a}"]
         assert e.causes[:2] == ("sign", "factor")
-        assert e.details["sign"] == "the sign of d(1 - O_out2)/dO_out2, and 1 like it"
+        assert e.details["sign"] == "the sign of d(1−O_out2)/dO_out2, and 1 like it"
     assert "sign" not in r["dE/dO_out1"].causes
     # ... and every entry drops the loss's 1/3; its numbers are still not its own outputs' (unexplained).
     assert all(r[f"dE/dO_out{a}"].details["factor"].startswith("x3: 1/3") for a in (1, 2, 3))

@@ -43,7 +43,6 @@ NO_EXAMPLES: dict[str, str] = {
     "autograd.wasm": "runs a WebAssembly module; examples on autograd.render, which calls it",
     "nn.arguments": "checks of what modules are given; examples of the modules in nn.modules",
     "nn.forward_graph": "finds a model in a recorded graph for nn.draw; examples on nn.draw",
-    "nn.functional": "activations by name, shown through nn.Layer's examples and nn's package examples",
     "nn.losses": "checked against closed forms in tests/test_losses.py; used in nn's package examples",
     "nn.torch_bridge": "needs PyTorch, an optional extra; tests/test_torch_bridge.py runs it where installed",
     "nn.lesson.cli": _LESSON,

@@ -419,6 +419,48 @@ def test_every_drawn_value_is_in_the_pane_with_legible_text(browser: Any, tmp_pa
             assert wide["font"] >= 9.0, wide
 
 
+ON_SCREEN = """() => {
+  const box = (e) => e.getBoundingClientRect();
+  const inside = (r, o) => r.left >= o.left - 0.5 && r.right <= o.right + 0.5 && r.top >= o.top - 0.5
+    && r.bottom <= o.bottom + 0.5;
+  const screen = { left: 0, top: 0, right: innerWidth, bottom: innerHeight };
+  const panel = document.getElementById('step-panel');
+  const lines = ['#counter', '#callout', '#sum', '#step .whole'].map((q) => document.querySelector(q)).filter(Boolean);
+  return {
+    cut: lines.filter((e) => !inside(box(e), screen) || (panel.contains(e) && !inside(box(e), box(panel))))
+      .map((e) => e.id || e.className),
+    sideways: panel.scrollWidth > panel.clientWidth + 1 || document.getElementById('callout').scrollWidth
+      > document.getElementById('callout').clientWidth + 1,
+    whole: !!document.querySelector('#step .whole'), panel: box(panel).height,
+  };
+}"""
+
+
+def test_the_whole_step_is_on_one_screen(browser: Any, tmp_path: Path) -> None:
+    # A projector's 1280x720 and a laptop's 1440x900, a value's record open beside the step (the
+    # longest record: the tutorial's notes), every step of both views: the counter, the docked
+    # equation, the running sum and the whole chain rule are in the window, none scrolled out of its panel.
+    loss, model = tutorial_loss()
+    page = nn_explore(model, loss)
+    longest = max(range(len(page.record["nodes"])), key=lambda k: len(page.record["nodes"][k]["note"] or ""))
+    for size in SIZES:
+        w = open_page(browser, page, tmp_path / "t.html", size)
+        w.page.evaluate(f"chainruleExplorer.select({longest})")
+        for view in ("network", "graph"):
+            w.page.evaluate(f"chainruleExplorer.show('{view}')")
+            wholes, least = 0, math.inf
+            for i in range(page.n_steps):
+                w.page.evaluate(f"chainruleExplorer.render({i})")
+                g = w.page.evaluate(ON_SCREEN)
+                assert g["cut"] == [] and not g["sideways"], (size, view, i, g)
+                wholes += g["whole"]
+                least = min(least, g["panel"])
+            assert wholes == sum(1 for s in page.record["steps"] if s["kind"] == "backward")
+            print(f"\n{size} {view}: the step panel is at least {least:.0f} px tall")
+        assert_quiet(w)
+        w.close()
+
+
 def test_the_code_pane_wraps_and_centres_its_line(browser: Any, tmp_path: Path) -> None:
     loss, model = tutorial_loss()
     w = open_page(browser, nn_explore(model, loss), tmp_path / "tutorial.html")
@@ -454,6 +496,60 @@ def test_axe_core_finds_no_serious_violation(browser: Any, tmp_path: Path) -> No
         found += [(view, v["id"], len(v["nodes"]), v["nodes"][0]["target"]) for v in bad]
         print(f"\naxe-core, {view} view: {len(results.response['violations'])} violations, {len(bad)} serious")
     assert found == []
+    assert_quiet(w)
+    w.close()
+
+
+def _rgb(colour: str) -> str:
+    """``#rrggbb`` as the browser writes a computed colour."""
+    return "rgb({}, {}, {})".format(*(int(colour[k : k + 2], 16) for k in (1, 3, 5)))
+
+
+def test_the_page_draws_in_the_palettes_colours(browser: Any, tmp_path: Path) -> None:
+    from autograd.colors import PALETTE
+
+    loss, model = tutorial_loss()
+    page = nn_explore(model, loss)
+    w = open_page(browser, page, tmp_path / "t.html")
+    variables = w.page.evaluate(
+        "names => names.map(n => getComputedStyle(document.documentElement).getPropertyValue('--' + n).trim())",
+        list(PALETTE),
+    )
+    assert dict(zip(PALETTE, variables)) == PALETTE
+    style = "([q, p]) => { const e = document.querySelector(q); return e && getComputedStyle(e)[p]; }"
+    w.page.evaluate("chainruleExplorer.show('graph')")
+    w.page.evaluate("chainruleExplorer.render(0)")  # the forward pass: boxes filled by kind
+    for query, prop, name in [
+        ("#graph svg:not(.hidden) .node.input rect", "fill", "fill-input"),
+        ("#graph svg:not(.hidden) .node.parameter rect", "fill", "fill-parameter"),
+        ("#phase", "color", "forward-ink"),
+        ("#phase", "backgroundColor", "forward-bg"),
+    ]:
+        assert w.page.evaluate(style, [query, prop]) == _rgb(PALETTE[name]), (query, prop, name)
+    target = next(  # a backward step with a positive contribution, its receiver's sum still open
+        i for i, s in enumerate(page.record["steps"])
+        if s["kind"] == "backward" and not s["complete"] and float(s["total"]) > 0
+    )
+    w.page.evaluate(f"chainruleExplorer.render({target})")
+    for query, prop, name in [
+        ("#phase", "color", "backward-ink"),
+        ("#callout .loc", "color", "local"),
+        ("#callout .up", "color", "upstream"),
+        ("#callout .con", "color", "contribution"),
+        ("#callout", "borderTopColor", "hot"),
+        ("#sum .total .pos", "color", "pos"),
+        (".term.now", "backgroundColor", "highlight"),
+        (".badge.open", "color", "pending"),
+        ("#graph svg:not(.hidden) .node.receiver rect", "stroke", "contribution"),
+        ("#graph svg:not(.hidden) .node.consumer rect", "stroke", "upstream"),
+        ("#graph svg:not(.hidden) .edge:not([style*=stroke])", "stroke", "neutral"),  # not sent yet
+    ]:
+        assert w.page.evaluate(style, [query, prop]) == _rgb(PALETTE[name]), (query, prop, name)
+    # The legend's ramps run from the palette's faint end to its deep end of each sign.
+    ramps = w.page.evaluate("[...document.querySelectorAll('#legend-line .ramp')].map(e => getComputedStyle(e)"
+                            ".backgroundImage)")
+    assert [[_rgb(PALETTE[f"{sign}-faint"]) in r, _rgb(PALETTE[sign]) in r] for sign, r in zip(("neg", "pos"), ramps)] \
+        == [[True, True], [True, True]]
     assert_quiet(w)
     w.close()
 

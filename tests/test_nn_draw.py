@@ -16,14 +16,8 @@ import autograd
 import nn.lesson
 from autograd import Value, topological_order
 from autograd.draw import draw_graph
-from nn.draw import (
-    draw_clustered_graph,
-    draw_network,
-    find_forward,
-    layer_names,
-    model_options,
-    neuron_clusters,
-)
+from nn.draw import draw_clustered_graph, draw_network, model_options, neuron_clusters
+from nn.forward_graph import find_forward, layer_names
 from nn.lesson.pictures import example_pictures, write_tutorial_pictures
 
 W = (nn.lesson.tutorial.W_IJ, nn.lesson.tutorial.W_JK, nn.lesson.tutorial.W_KL)
@@ -96,9 +90,14 @@ EDGE = re.compile(r"<title>(\w+)(?::(\w+))?&#45;&gt;(\w+)(?::(\w+))?</title>")
 
 
 def rows(lines: list[str]) -> list[tuple[str, float, float | None]]:
-    """The rows of a network-view box after its heading: 'W_ij[0][0] 0.1 g 0.003' -> (name, 0.1, 0.003)."""
-    out = []
+    """The rows of a network-view box after its heading: 'W_ij[0][0] 0.1 g 0.003' -> (name, 0.1, 0.003);
+    a narrow box (an input, a softmax output, the loss) writes 'g 0.003' on a row of its own."""
+    out: list[tuple[str, float, float | None]] = []
     for line in lines[1:]:
+        if line.startswith("g ") and out and out[-1][2] is None:
+            name, value, _ = out.pop()
+            out.append((name, value, float(line.removeprefix("g "))))
+            continue
         m = ROW.match(line)
         assert m, line
         out.append((m[1], float(m[2]), float(m[3]) if m[3] is not None else None))
@@ -192,10 +191,14 @@ def test_network_view_of_the_tutorial() -> None:
     for k in range(3):
         ys = [drawn.node_xy[box[f"{NAMES[k]}[{j}] {ACTS[k]}"]][1] for j in range(3)]
         assert ys == sorted(ys)
-    # The legend is true for the edges into the loss: they carry dE/d out on the same scale.
+    # The legend is true for the edges into the loss: coloured by dE/d out on the same scale (red:
+    # positive), a number the output's own box writes (no label repeats it beside the loss box).
     for e in drawn.edges:
         if title_of[e.head] == "E":
-            assert not e.dashed and e.texts and e.texts[0].startswith("g ")
+            tail = rows(drawn.nodes[e.tail])[0]
+            assert tail[2] is not None and not e.dashed and e.texts == []
+            red, _, blue = (int(e.stroke[n : n + 2], 16) for n in (1, 3, 5))
+            assert (red > blue) == (tail[2] > 0)
     assert any("dotted grey: softmax couples" in n for n in drawn.notes)
 
 

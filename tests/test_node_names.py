@@ -53,6 +53,21 @@ def test_names_are_unique_and_repeated_labels_are_numbered_in_order() -> None:
     assert len(set(names.values())) == len(names)
 
 
+def test_a_label_that_reads_like_a_numbered_name_is_skipped_when_numbering() -> None:
+    a, b, c, d = Value(1.0, "x"), Value(2.0, "x#2"), Value(3.0, "x"), Value(4.0, "x")
+    total = autograd.sum([a, b, c, d])
+    names = node_names(total)
+    assert [names[v] for v in (a, b, c, d)] == ["x", "x#2", "x#3", "x#4"]
+
+
+def test_many_equal_names_are_each_numbered_once() -> None:
+    v = Value(0.5, "x")
+    for _ in range(5_000):  # 5,000 constants 1.0: each named 1, 1#2, ..., 1#5000
+        v = v * 1.0
+    ones = sorted((n for n in node_names(v).values() if n == "1" or n.startswith("1#")), key=len)
+    assert len(ones) == 5_000 and set(ones) == {"1"} | {f"1#{k}" for k in range(2, 5_001)}
+
+
 def test_constants_are_written_as_numbers_inside_names() -> None:
     o1, o2 = Value(0.2, "p"), Value(0.3, "q")
     a, b = 1 - o1, 1 - o2

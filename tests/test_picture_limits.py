@@ -123,7 +123,7 @@ def test_the_edge_cap_bounds_a_huge_sum() -> None:
     note = " ".join(drawn.notes)
     assert f"{DEFAULT_MAX_EDGES} of 10001 edges" in note and f"{10_001 - DEFAULT_MAX_EDGES} edges not drawn" in note
     op = next(lines for title, lines in drawn.nodes.items() if title.startswith("o"))
-    assert op == [f"sum ({10_000 - DEFAULT_MAX_EDGES + 1} in not drawn)"]
+    assert op == [f"+ ({10_000 - DEFAULT_MAX_EDGES + 1} in not drawn)"]  # a sum is drawn as +
 
 
 def test_both_caps_together_and_what_the_picture_says() -> None:

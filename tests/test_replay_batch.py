@@ -3,11 +3,14 @@
 The reference is the scalar engine: every sample's graph built and differentiated with backward(),
 the losses summed by ``autograd.sum`` (and scaled by 1/m for a mean). Matrix products and numpy's
 sums add the same terms in another order, and numpy's exp, log and tanh may differ from math's in the
-last bit, so results are not bit for bit. A gradient must agree to 1e-12 of the sum of its chain-rule
-terms' sizes (the error bound of any summation order); the loss to 1e-12 of sum |value| x size over
-the nodes (the first-order bound of a last-bit difference anywhere in the forward). Random graphs
-whose local derivatives amplify a last-bit difference in their inputs beyond 1e-13 (1 - tanh**2 near
-saturation) are left out by ``assume``: there two correct float implementations of tanh disagree.
+last bit, so results are not bit for bit (they are where nothing is summed in another order: one
+sample of an elementwise graph). The loss and every gradient must agree to 1e-12 of themselves: on
+the tutorial network and random MLPs, every number. On random graphs, a number whose chain-rule
+terms cancel (their sizes add up to over CANCELLING times the result) is checked against 1e-12 of
+those sizes instead, the error bound of any summation order: there the result is mostly rounding,
+and two orders differ by all of it (docs/matrices.md, "Exactness"). Random graphs whose local
+derivatives amplify a last-bit difference in their inputs beyond 1e-13 (1 - tanh**2 near saturation)
+are left out by ``assume``; a test counts that this keeps at least 3 graphs in 4 (88 of 100 in CI).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def _numpy() -> None:
     need("numpy", "pip install 'chainrule[arrays]' (the test extra brings it, through matplotlib)")
 
 TOL = 1e-12
+CANCELLING = 100.0  # terms' sizes over |result| beyond which a relative bound means nothing (see above)
 
 
 def engine(
@@ -97,12 +101,18 @@ def _targets(y: Any) -> Any:
 
 
 def assert_equal_to_engine(step: replay.Batch, per_sample: Any, params: Sequence[Value], X: Any, Y: Any,
-                           mean: bool = True) -> None:
+                           mean: bool = True, cancelling: bool = False) -> int:
+    """The loss and every gradient to 1e-12 of itself; with ``cancelling``, a number whose terms cancel
+    to 1e-12 of their sizes instead. Returns how many numbers were checked that way."""
     value, grads, size, sizes = engine(per_sample, params, X, Y, mean)
     E, G = step()
-    assert abs(E - value) <= TOL * size + 1e-300, (E, value)
-    for k, (got, want, bound) in enumerate(zip(G.tolist(), grads, sizes)):
-        assert abs(got - want) <= TOL * bound + 1e-300, (k, params[k], got, want)
+    by_sizes = 0
+    for what, got, want, bound in [("loss", E, value, size), *zip(params, G.tolist(), grads, sizes)]:
+        scale = abs(want)
+        if cancelling and bound > CANCELLING * scale:
+            scale, by_sizes = bound, by_sizes + 1
+        assert abs(got - want) <= TOL * scale, (what, got, want, bound)
+    return by_sizes
 
 
 # --- losses written with the target Values ---------------------------------------------------------
@@ -164,19 +174,19 @@ def test_the_tutorial_batch_of_one_is_the_tutorials_own_step() -> None:
                         [list(nn.lesson.tutorial.INPUT)], [list(nn.lesson.tutorial.TARGET)])
     loss = nn.cross_entropy(net(list(nn.lesson.tutorial.INPUT)), nn.lesson.tutorial.TARGET)
     E, G = step()
-    assert pytest.approx(loss.data, rel=TOL) == E
-    assert G.tolist() == pytest.approx(autograd.grad(loss, net.parameters()), rel=1e-12, abs=1e-15)
+    for got, want in zip([E, *G.tolist()], [loss.data, *autograd.grad(loss, net.parameters())]):
+        assert abs(got - want) <= TOL * abs(want), (got, want)  # numpy's exp, BLAS's order: not bit for bit
 
 
 # --- random MLPs of every activation and loss -------------------------------------------------------
 
 
-@settings(max_examples=30)
+@settings(max_examples=60)
 @given(
     st.lists(st.integers(1, 4), min_size=1, max_size=3),
     st.lists(st.sampled_from(["relu", "sigmoid", "tanh", "linear"]), min_size=3, max_size=3),
     st.sampled_from(sorted(LOSSES)),
-    st.integers(1, 6),
+    st.integers(1, 24),  # samples: enough for BLAS and numpy to sum in orders of their own
     st.booleans(),
     st.integers(0, 10**6),
 )
@@ -209,10 +219,13 @@ def test_random_mlps_of_every_activation_and_loss_equal_the_engine(
 # --- graphs of every op -----------------------------------------------------------------------------
 
 
+GRAPHS = dags(min_leaves=2, max_steps=10)
+
+
 @settings(max_examples=60)
-@given(dags(max_steps=10), st.integers(1, 3), st.integers(1, 4), st.integers(0, 10**6))
+@given(GRAPHS, st.integers(1, 3), st.integers(1, 4), st.integers(0, 10**6))
 def test_random_graphs_batch_and_equal_the_engine_or_raise_its_error(dag: Dag, n_data: int, m: int, seed: int) -> None:
-    assume(len(dag.leaves) > n_data)
+    n_data = min(n_data, len(dag.leaves) - 1)  # the other leaves are params
     rng = random.Random(seed)
     base = list(dag.leaves)
     params = [Value(v) for v in base[n_data:]]
@@ -221,7 +234,7 @@ def test_random_graphs_batch_and_equal_the_engine_or_raise_its_error(dag: Dag, n
         return dag.build([*x, *params])[-1]
 
     X = [base[:n_data]] + [[v + rng.uniform(-0.05, 0.05) for v in base[:n_data]] for _ in range(m - 1)]
-    assume(locals_well_conditioned(per_sample([Value(v) for v in X[0]])))
+    assume(locals_well_conditioned(per_sample([Value(v) for v in X[0]])))  # counted below: keeps >= 3 in 4
     try:
         engine(per_sample, params, X, None)
         error = None
@@ -229,11 +242,36 @@ def test_random_graphs_batch_and_equal_the_engine_or_raise_its_error(dag: Dag, n
         error = err
     if error is None:
         step = replay.batch(per_sample, params, X)
-        assert_equal_to_engine(step, per_sample, params, X, None)
+        assert_equal_to_engine(step, per_sample, params, X, None, cancelling=True)
     else:  # the batch says the same, naming the sample
         step = replay.batch(per_sample, params, X[:1])
         with pytest.raises(type(error), match=r"^sample \d+ of the batch: "):
             step(X)
+
+
+def test_the_conditioning_assumption_keeps_most_random_graphs() -> None:
+    """The ``assume`` above is no vacuous filter: over the same graphs, at least 3 in 4 are kept."""
+    kept: list[bool] = []
+
+    @settings(max_examples=100, database=None)
+    @given(GRAPHS)
+    def draw(dag: Dag) -> None:
+        kept.append(locals_well_conditioned(dag.build([Value(v) for v in dag.leaves])[-1]))
+
+    draw()
+    assert len(kept) >= 50 and sum(kept) >= 0.75 * len(kept), f"{sum(kept)} of {len(kept)} kept"
+
+
+def test_a_sum_that_cancels_is_checked_against_its_terms_sizes() -> None:
+    """docs/matrices.md's example: one weight's gradient is the sum of three samples' terms 0.1, 0.2, -0.3."""
+    w = Value(1.0)
+    X = [[0.1], [0.2], [-0.3]]
+    step = replay.batch(lambda x: x[0] * w, [w], X, reduction="sum")
+    orders = {(0.1 + 0.2) + -0.3, 0.1 + (0.2 + -0.3)}
+    assert orders == {5.551115123125783e-17, 2.7755575615628914e-17}  # two correct sums, 2x apart
+    assert step()[1][0] in orders and engine(lambda x: x[0] * w, [w], X, None, mean=False)[1][0] in orders
+    by_sizes = assert_equal_to_engine(step, lambda x: x[0] * w, [w], X, None, mean=False, cancelling=True)
+    assert by_sizes == 2  # the loss and the gradient: both are that sum
 
 
 # --- structure the lifting cannot find still batches ---------------------------------------------------
@@ -257,6 +295,9 @@ def test_a_micrograd_style_network_batches_elementwise_and_exactly() -> None:
     step = replay.batch(per_sample, params, X, Y)
     assert_equal_to_engine(step, per_sample, params, X, Y)
     assert " @ " not in step.source  # no dot nodes: nothing to make a matrix product of
+    value, grads, _, _ = engine(per_sample, params, X[:1], Y[:1])
+    E, G = step(X[:1], Y[:1])
+    assert (E, G.tolist()) == (value, grads)  # one sample, nothing summed in another order: bit for bit
 
 
 # --- the replay's promises ---------------------------------------------------------------------------
@@ -306,6 +347,46 @@ def test_an_op_outside_its_domain_raises_the_engines_error_naming_the_sample() -
     with pytest.raises(ValueError, match=r"^sample 0 of the batch: exp\(800.0\) overflows"):
         replay.batch(lambda x: (x[0] * w).exp(), [w], [[1.0]])([[800.0]])
     assert step.slow_calls == 1
+
+
+def test_a_param_that_is_not_finite_raises_the_engines_error_and_changes_nothing() -> None:
+    model, per_sample = _model_and_loss()
+    step = replay.batch(per_sample, model.parameters(), [[0.5, -0.5], [1.0, 2.0]], [1.0, -1.0])
+    for bad in (math.nan, math.inf):
+        model.parameters()[3].data = bad
+        before = [p.data for p in model.parameters()]
+        with pytest.raises(ValueError, match=r"param 3 .* must be finite"):
+            step.sgd(0.1)
+        after = [p.data for p in model.parameters()]
+        assert after[:3] + after[4:] == before[:3] + before[4:]  # nothing half-applied
+    assert step.slow_calls == 2
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_sgd_reuses_only_its_own_numbers_and_refuses_an_update_past_the_floats() -> None:
+    model, per_sample = _model_and_loss()
+    X, Y = [[0.5, -0.5], [1.0, 2.0]], [1.0, -1.0]
+    step = replay.batch(per_sample, model.parameters(), X, Y)
+    step.sgd(0.1)
+    p = model.parameters()[0]
+    p.data = -p.data  # changed by the user between steps: the next step reads it
+    want = engine(per_sample, model.parameters(), X, Y)[1]
+    assert step()[1].tolist() == pytest.approx(want, rel=1e-12)
+    step.sgd(0.1)
+    p.data = -0.0  # set again, to a zero: read as it is
+    assert step()[1].tolist() == pytest.approx(engine(per_sample, model.parameters(), X, Y)[1], rel=1e-12)
+    w = Value(-1e308)
+    step = replay.batch(lambda x: x[0] * w, [w], [[1.0]])
+    with pytest.raises(ValueError, match=r"lr=1e\+308 takes a param beyond the largest float; no param was changed"):
+        step.sgd(1e308)
+    assert w.data == -1e308
+
+
+def test_the_gradient_is_one_concatenation_of_the_layers_dW_and_db() -> None:
+    model, per_sample = _model_and_loss()
+    source = replay.batch(per_sample, model.parameters(), [[0.5, -0.5]], [1.0]).source
+    assert "    G = concatenate([d_W_ij.ravel(), d_b_j, d_W_jk.ravel(), d_b_k])\n" in source
+    assert "G[" not in source and "zeros(P" not in source
 
 
 def test_a_changed_constant_and_a_branch_in_user_code_are_caught() -> None:
@@ -373,6 +454,11 @@ def test_the_torch_backend_runs_the_same_code() -> None:
     assert isinstance(G, torch.Tensor) and G.dtype == torch.float64
     assert_equal_to_engine(theirs, per_sample, net.parameters(), X, Y)
     assert pytest.approx(ours()[0], rel=1e-12) == E
+    before = [p.data for p in net.parameters()]
+    assert pytest.approx(E, rel=1e-12) == theirs.sgd(0.1)
+    assert [p.data for p in net.parameters()] == pytest.approx(
+        [p - 0.1 * g for p, g in zip(before, G.tolist())], rel=1e-12, abs=1e-15)
+    assert pytest.approx(ours()[0], rel=1e-12) == theirs.sgd(0.1)  # its own tensor of the params, reused
 
 
 def test_the_demo_shows_the_tutorials_step_as_derived_matrix_code() -> None:

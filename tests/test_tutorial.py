@@ -275,7 +275,7 @@ def test_marks_backward_pass(walk):
     assert all(d.cell(a).status == "error" and "factor" in d.cell(a).reasons for a in R)  # the 1/n dropped
     assert "sign" not in d.cell(0).reasons  # y = 1 there: the sign of the (1-y) term does not matter
     assert all("sign" in d.cell(a).reasons for a in (1, 2))
-    assert "d(1 - O_out2)/dO_out2" in d.cell(1).details["sign"]  # the sign lost inside the (1 - o) factor
+    assert "d(1−O_out2)/dO_out2" in d.cell(1).details["sign"]  # the sign lost inside the (1 - o) factor
     J = walk.quantity("dO_out/dO_in")
     assert [J.cell(a, a).status for a in R] == ["rounding", "rounding", "error"]
     assert J.cell(2, 2).reasons[0] == "wrong-index"  # 0.3685 = O_out3 * (1 - O_out2)

@@ -38,7 +38,7 @@ ZERO_EXPONENT = -12
 
 
 @dataclass(frozen=True)
-class Printed:
+class PrintedNumber:
     """A number as printed: ``text`` (its digits), ``value`` and the place of its last digit."""
 
     text: str
@@ -71,7 +71,7 @@ class Printed:
         return abs(math.log(x / self.value))
 
 
-def printed(claim: Any, what: str) -> Printed:
+def printed(claim: Any, what: str) -> PrintedNumber:
     """Read a claim: a string as printed (``"0.3685"``), a Decimal (its digits), an int, a float or a
     numpy scalar (its shortest repr's digits), or a Fraction (as the float nearest it). ValueError for
     text that is not a decimal number and for a number that is not finite as a float (``"1e400"``,
@@ -90,7 +90,7 @@ def printed(claim: Any, what: str) -> Printed:
     assert isinstance(exponent, int)
     if number == 0 and exponent >= 0:
         exponent = ZERO_EXPONENT  # a bare "0" means zero (a dead relu, a path left out), not "within 0.5"
-    return Printed(text, value, exponent)
+    return PrintedNumber(text, value, exponent)
 
 
 def _digits(claim: Any, what: str) -> str:
@@ -165,7 +165,7 @@ class Claim:
     key: object
     name: str
     kind: Kind
-    printed: Printed
+    printed: PrintedNumber
     node: Value
     wrt: Value | None = None
     edges: tuple[int, ...] = ()

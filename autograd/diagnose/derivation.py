@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .. import ops
+from ..names import node_names
 from ..steps import Step, backward_steps
 from ..sweep import run_hooks, topological_order
 from ..value import Value, apply
-from .claims import CLOSE, Printed
+from .claims import CLOSE, PrintedNumber
 
 WRONG = 1
 ROUNDED = 2
@@ -28,7 +30,7 @@ Edge = tuple[Value, int]
 
 
 class Graph:
-    """The output's graph read once: order, consumers of each node, and each node's depth."""
+    """The output's graph read once: order, consumers of each node, each node's depth and name."""
 
     def __init__(self, output: Value) -> None:
         self.output = output
@@ -50,9 +52,14 @@ class Graph:
             if v.label:
                 self.by_label.setdefault(v.label, []).append(v)
 
+    @cached_property
+    def names(self) -> dict[Value, str]:
+        """Each node's one display name (:func:`autograd.names.node_names`), as pictures and the explorer write it."""
+        return node_names(self.output)
+
 
 @dataclass
-class Forward:
+class ForwardPass:
     """One forward pass of the graph: the original graph, or one re-run on the student's numbers.
 
     ``node`` maps each original Value to its Value in this pass, ``original`` the other way.
@@ -70,13 +77,13 @@ class Forward:
     edge_flags: dict[Edge, int] = field(default_factory=dict)
 
 
-def exact_forward(graph: Graph) -> Forward:
+def exact_forward(graph: Graph) -> ForwardPass:
     """The recorded graph itself."""
     same = {v: v for v in graph.order}
-    return Forward(graph.output, same, same, {v: v.data for v in graph.order})
+    return ForwardPass(graph.output, same, same, {v: v.data for v in graph.order})
 
 
-def carried_forward(graph: Graph, claims: dict[Value, Printed]) -> Forward:
+def carried_forward(graph: Graph, claims: dict[Value, PrintedNumber]) -> ForwardPass:
     """The forward pass re-run with the student's numbers (``claims``: node -> printed) carried forward.
 
     Each operation node is rebuilt with ``apply(node._rule, *new_inputs)`` in topological order (an
@@ -86,7 +93,7 @@ def carried_forward(graph: Graph, claims: dict[Value, Printed]) -> Forward:
     otherwise carries its inputs' flags (and ROUNDED if it differs from the exact value at all).
     """
     new: dict[Value, Value] = {}
-    fwd = Forward(graph.output, new, {}, {})
+    fwd = ForwardPass(graph.output, new, {}, {})
     for v in graph.order:
         rule = v._rule
         if v.inputs and rule is not None:
@@ -144,7 +151,7 @@ class _Given(ops.FloatMath):
         return self.probs
 
 
-def _coupled_claims(graph: Graph, fwd: Forward, claims: dict[Value, Printed]) -> None:
+def _coupled_claims(graph: Graph, fwd: ForwardPass, claims: dict[Value, PrintedNumber]) -> None:
     """A softmax output's local derivatives read its siblings (o_a * (delta_ab - o_b)): where the student
     wrote the siblings down, the derivatives are evaluated on those numbers, as a student would."""
     groups: dict[tuple[int, ...], list[Value]] = {}
@@ -167,7 +174,7 @@ def _coupled_claims(graph: Graph, fwd: Forward, claims: dict[Value, Printed]) ->
             n.local_grads = rule.local(given, n.data, tuple(u.data for u in n.inputs), rule.param)
 
 
-def _flag_edges(fwd: Forward, v: Value, n: Value) -> None:
+def _flag_edges(fwd: ForwardPass, v: Value, n: Value) -> None:
     """Flags of n's local derivatives: its own number's, and an input's where the derivative reads it."""
     if not n.inputs:
         return
@@ -218,7 +225,7 @@ class Sweep:
     claim_flags: dict[Value, int]  # what each claimed gradient that was put in passed on
 
 
-Given = tuple[Printed, float]
+Given = tuple[PrintedNumber, float]
 """A number the student wrote, and the exact one."""
 
 
@@ -234,7 +241,7 @@ def claim_flags(given: Given, own: float, own_flags: int) -> int:
 
 
 def sweep(
-    fwd: Forward,
+    fwd: ForwardPass,
     rule: LocalRule | None,
     grad_overrides: dict[Value, Given] | None = None,
     term_overrides: dict[tuple[Value, Value], Given] | None = None,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import ops
+from ..names import operand
 from ..value import Value
 from .derivation import Edge, Graph, LocalRule
 
@@ -40,19 +41,6 @@ class Mutation:
         return bool(self.edges)
 
 
-def describe(v: Value) -> str:
-    """A short name for a node: its label, else its op applied to its inputs' labels (one level)."""
-    if v.label:
-        return v.label
-    if not v.inputs:
-        return f"{v.data:g}"
-    names = [u.label or (f"{u.data:g}" if not u.inputs else u.op) for u in v.inputs]
-    if len(names) == 2 and v.op in ("+", "-", "*", "/"):
-        return f"({names[0]} {v.op} {names[1]})"
-    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-    return f"{v.op}({shown})"
-
-
 def _role(v: Value, index: int) -> str:
     """The role of input ``index`` of ``v``: dot's weights/inputs/bias, softmax's own input or another."""
     rule = v._rule
@@ -75,7 +63,7 @@ def sign_sites(graph: Graph) -> list[Mutation]:
         if all(e[0].local_grads[e[1]] == 0.0 for e in edges):
             continue
         v, i = edges[0]
-        example = f"d{describe(v)}/d{describe(v.inputs[i])}"
+        example = f"d{operand(graph.names[v])}/d{operand(graph.names[v.inputs[i]])}"
         many = f", and {len(edges) - 1} like it" if len(edges) > 1 else ""
         out.append(Mutation("sign", f"the sign of {example}{many}", frozenset(edges), "negate"))
     return out
@@ -99,7 +87,7 @@ def diagonal_sites(graph: Graph) -> list[Mutation]:
     out = []
     for group in coupled_groups(graph):
         edges = frozenset((v, i) for v in group for i in range(len(v.inputs)) if i != v._rule.param)  # type: ignore[union-attr]
-        names = ", ".join(describe(v) for v in group[:3]) + (", ..." if len(group) > 3 else "")
+        names = ", ".join(graph.names[v] for v in group[:3]) + (", ..." if len(group) > 3 else "")
         out.append(Mutation("diagonal-jacobian", f"only d{group[0].op}_a/dz_a kept for {names}", edges, "drop"))
     return out
 
@@ -120,12 +108,12 @@ def single_path_sites(graph: Graph) -> list[Mutation]:
         if len(receivers) == len(users) > 1:
             keeps.append(("the path with the same index", users))
         for p in range(min(len(users), 4)):
-            keeps.append((f"only the path through {describe(users[p])}", [users[p]] * len(receivers)))
+            keeps.append((f"only the path through {graph.names[users[p]]}", [users[p]] * len(receivers)))
         for words, kept in keeps:
             edges = frozenset(
                 (c, i) for r, keep in zip(receivers, kept) for c, i in graph.consumers[r] if c is not keep
             )
-            names = ", ".join(describe(r) for r in receivers[:3]) + (", ..." if len(receivers) > 3 else "")
+            names = ", ".join(graph.names[r] for r in receivers[:3]) + (", ..." if len(receivers) > 3 else "")
             out.append(Mutation("single-path", f"{names}: {words}", edges, "drop"))
     return out
 
@@ -135,12 +123,12 @@ def factor_mutations(graph: Graph, lr: float | None) -> list[Mutation]:
     and the learning rate and its inverse."""
     found: dict[float, str] = {2.0: "a factor 2", 0.5: "a factor 1/2"}
     for v in graph.order:
-        if v.op in ("*", "/"):
+        if v._rule in (ops.OP_MUL, ops.OP_DIV):
             for u in v.inputs:
                 c = abs(u.data)
                 if not u.inputs and not u.label and c not in (0.0, 1.0):
-                    found.setdefault(1.0 / c, f"{_nice(c)} in the graph ({describe(v)}) dropped")
-                    found.setdefault(c, f"{_nice(c)} in the graph ({describe(v)}) applied twice")
+                    found.setdefault(1.0 / c, f"{_nice(c)} in the graph ({graph.names[v]}) dropped")
+                    found.setdefault(c, f"{_nice(c)} in the graph ({graph.names[v]}) applied twice")
     if lr is not None and lr not in (0.0, 1.0):
         found.setdefault(lr, f"the learning rate {lr:g} applied")
         found.setdefault(1.0 / lr, f"the learning rate {lr:g} divided out")

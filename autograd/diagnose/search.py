@@ -19,7 +19,7 @@ from typing import Any
 from .. import ops
 from ..value import Value
 from .claims import CLOSE, Claim
-from .derivation import ROUNDED, WRONG, Forward, Given, Graph, LocalRule, Sweep, sweep
+from .derivation import ROUNDED, WRONG, ForwardPass, Given, Graph, LocalRule, Sweep, sweep
 from .mutations import TRANSPOSE, Mutation, local_rule, log_distance, scalings, swap_mutations
 
 MAX_MUTATIONS = 3
@@ -44,7 +44,7 @@ class Context:
 
     name: str
     rank: int
-    fwd: Forward
+    fwd: ForwardPass
     grads: dict[Value, Given] = field(default_factory=dict)
     terms: dict[tuple[Value, Value], Given] = field(default_factory=dict)
     locals: dict[tuple[Value, int], tuple[float, int]] = field(default_factory=dict)

@@ -236,7 +236,7 @@
       if (s && (s.kind === "seed" || s.complete)) on.push("complete");
       if (k === selected) on.push("selected");
       setClasses(box.g, on);
-      box.rect.style.fill = st.backward ? (s ? s.fill : "#ffffff") : "";
+      box.rect.style.fill = st.backward ? (s ? s.fill : "var(--fill-intermediate)") : "";
       setText(box.grad, st.backward ? (s ? s.totalBox : "0") : "", box.b.w - PAD);
     });
     G.edgeOf.forEach((path, key) => {
@@ -267,7 +267,7 @@
       if (members.includes(selected)) on.push("selected");
       if (!st.backward && !members.some((k) => appeared(k, st.i))) on.push("unseen");
       setClasses(u.g, on);
-      u.rect.style.fill = st.backward ? (s ? s.fill : "#ffffff") : "";
+      u.rect.style.fill = st.backward ? (s ? s.fill : "var(--fill-intermediate)") : "";
       if (u.grad) setText(u.grad, st.backward ? (s ? s.totalBox : "0") : "", u.b.w - PAD);
     });
     W.paths.forEach((path, q) => {

@@ -1,6 +1,7 @@
 """The explorer page: the record as JSON, and the script that draws it and the styles, in one HTML file.
 
-The script (``explorer.js``, with the panels' text in ``panels.js``), styles (``explorer.css``) and
+The script (``explorer.js``, with the panels' text in ``panels.js``), styles (``explorer.css``, its colours
+the CSS variables of :func:`autograd.colors.css_variables`) and
 skeleton (``template.html``) are package data files beside this module; :meth:`Explorer.html`
 inlines them, so the page makes no request of any kind and works from ``file://``, offline, and
 inside a notebook (through an iframe's ``srcdoc``).
@@ -17,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..colors import PALETTE, css_variables
 from ..value import Value, value_list
 from .code import written_out
 from .network import Network
@@ -49,6 +51,7 @@ class Explorer:
         data = script_json(self.record)
         parts = {
             "title": html.escape(self.record["title"] or f"chainrule explorer: {self.record['root']['name']}"),
+            "palette": css_variables(),  # the one palette, before the sheet that reads it
             "css": _asset("explorer.css"),
             "data": data,
             "panels": _asset("panels.js"),
@@ -66,7 +69,7 @@ class Explorer:
     def _repr_html_(self) -> str:
         # A notebook runs no script placed in its output directly; an iframe's srcdoc does.
         doc = html.escape(self.html(), quote=True)
-        style = "width:100%;height:760px;border:1px solid #ddd"
+        style = f"width:100%;height:760px;border:1px solid {PALETTE['rule']}"
         return f'<iframe srcdoc="{doc}" style="{style}" title="chainrule explorer"></iframe>'
 
 

@@ -72,10 +72,12 @@ function chainrulePanels(D, stepsInto) {
       const up = j <= i ? esc(t.upstream) : dOut(t.consumerName);
       return `<span class="term${j === i ? " now" : j < i ? " done" : ""}">${esc(t.local)}&times;${up}</span>`;
     });
-    const whole = div("whole", `${dOut(r)} = ${terms.join(" + ")}`) +
-      div("explain", `the chain rule for ${esc(r)}: one term per edge to a consumer that sends it something; ` +
-        `this is term ${into.indexOf(i) + 1} of ${into.length}`);
-    return head + why + sum + whole;
+    const whole = div("whole", `${dOut(r)} = ${terms.join(" + ")}`);
+    const termOf = div("explain", `the chain rule for ${esc(r)}: one term per edge to a consumer that sends it ` +
+      `something; this is term ${into.indexOf(i) + 1} of ${into.length}`);
+    // The numbers first (the running sum, the whole chain rule), the words after: on a short screen
+    // only the words may need scrolling.
+    return head + sum + whole + termOf + why;
   }
 
   // The docked equation: what this step computes, its terms coloured like the picture (local on
@@ -143,9 +145,10 @@ function chainrulePanels(D, stepsInto) {
 
   // The legend: one line always shown, the rest on demand. Every mark the pictures draw is here.
   function legendLine() {
-    const L = D.legend;
-    const ramp = (a, b) => `<span class="ramp" style="background:linear-gradient(90deg,${a},${b})"></span>`;
-    return `gradient &lt; 0 ${ramp(L.negativeFaint, L.negative)} &gt; 0 ${ramp(L.positiveFaint, L.positive)} ` +
+    // the palette's faint and deep ends of each sign (CSS variables from autograd.colors)
+    const ramp = (sign) =>
+      `<span class="ramp" style="background:linear-gradient(90deg,var(--${sign}-faint),var(--${sign}))"></span>`;
+    return `gradient &lt; 0 ${ramp("neg")} &gt; 0 ${ramp("pos")} ` +
       "(edges and fills) &middot; boxes: name, data, gradient &middot; keys: &#x2190; &#x2192; step, " +
       "Shift a node, PgUp PgDn a layer, v view, space play &middot; more&hellip;";
   }
@@ -157,13 +160,13 @@ function chainrulePanels(D, stepsInto) {
       "edges: the contribution sent back along them (colour: its sign; depth and width: its size); " +
         "a network view's edge: its weight's gradient so far; grey: nothing sent yet",
       "box fill: the running sum of the gradient (white: nothing received yet); before the backward " +
-        "pass: <span class=\"sw\" style=\"background:#eaf5e6\"></span>input <span class=\"sw\" " +
-        "style=\"background:#fff8df\"></span>parameter <span class=\"sw\" style=\"background:#e4effa\">" +
+        "pass: <span class=\"sw\" style=\"background:var(--fill-input)\"></span>input <span class=\"sw\" " +
+        "style=\"background:var(--fill-parameter)\"></span>parameter <span class=\"sw\" style=\"background:var(--fill-output)\">" +
         "</span>output",
-      `<span class="sw" style="border:2px solid #111"></span>gradient complete &middot; ` +
-        `<span class="sw" style="border:3px solid var(--con)"></span>receives this step's contribution &middot; ` +
-        `<span class="sw" style="border:3px dashed var(--up)"></span>sends it (its upstream gradient)`,
-      (D.nodes.some((n) => n.note) ? `<span class="sw" style="background:#7b2cbf;border-radius:50%"></span>` +
+      `<span class="sw" style="border:2px solid var(--done)"></span>gradient complete &middot; ` +
+        `<span class="sw" style="border:3px solid var(--contribution)"></span>receives this step's contribution &middot; ` +
+        `<span class="sw" style="border:3px dashed var(--upstream)"></span>sends it (its upstream gradient)`,
+      (D.nodes.some((n) => n.note) ? `<span class="sw" style="background:var(--selected);border-radius:50%"></span>` +
         "a note on this value (the tutorial printed a number for it: its record says what and whether it " +
         "is right)" : "") ,
       `constants are written into the names of the Values that use them (no box, no step)` +

@@ -4,11 +4,13 @@ Negative gradients are blue and positive ones red (the usual "RdBu" convention);
 how deep the colour is and how wide an edge is drawn, on a log scale from the largest magnitude
 down to ``floor`` times it. Magnitudes below that floor (a 2e-18 beside 0.3, say) are drawn at
 the faintest step instead of stretching the scale until everything else looks the same; an exact
-zero is grey. Colours are worked out here, in Python, and shipped to the page as strings.
+zero is grey. Colours come from :mod:`autograd.colors` (the pictures' palette), worked out in Python
+and shipped to the page as strings.
 
+>>> from autograd.colors import PALETTE
 >>> scale = DivergingScale.of([0.5, -2.0])
->>> scale.edge_color(-2.0), scale.width(-2.0), scale.width(0.5) < scale.width(2.0)
-('#2166ac', 6.0, True)
+>>> scale.edge_color(-2.0) == PALETTE["neg"], scale.width(-2.0), scale.width(0.5) < scale.width(2.0)
+(True, 6.0, True)
 """
 
 from __future__ import annotations
@@ -18,20 +20,13 @@ from dataclasses import dataclass
 
 from ..colors import FlowScale
 
-# (faint, deep) ends of each hue: edges need strong colour (the faint end still clearly a colour, not
-# the grey of "nothing sent"), node fills must keep black text readable.
-_EDGE = {+1: ((240, 170, 145), (178, 24, 43)), -1: ((150, 190, 228), (33, 102, 172))}
-_FILL = {+1: ((255, 240, 233), (244, 165, 130)), -1: ((236, 244, 251), (146, 197, 222))}
-ZERO_COLOR = "#9a9a9a"
-ZERO_FILL = "#f4f4f4"
-MIN_WIDTH, MAX_WIDTH = 1.0, 6.0
 DEFAULT_FLOOR = 1e-6
 
 
 @dataclass(frozen=True)
 class DivergingScale:
-    """The pictures' :class:`~autograd.colors.FlowScale` (its log range and position, one
-    implementation), with the page's own colours: edge strokes, and pale fills for node boxes."""
+    """The pictures' :class:`~autograd.colors.FlowScale` (its log range, position and colours: one
+    implementation, one palette), with what the page adds: the floor and its count, CSS widths."""
 
     flow: FlowScale
     floor: float
@@ -59,44 +54,28 @@ class DivergingScale:
 
     def edge_color(self, value: float) -> str:
         """Stroke colour of an edge carrying this gradient (grey for zero)."""
-        return ZERO_COLOR if value == 0.0 else _mix(_EDGE[_sign(value)], self.position(value))
+        return self.flow.color(value)
 
     def fill(self, value: float) -> str:
         """Fill colour of a node holding this gradient (pale grey for zero)."""
-        return ZERO_FILL if value == 0.0 else _mix(_FILL[_sign(value)], self.position(value))
+        return self.flow.fill(value)
 
     def width(self, value: float) -> float:
         """Stroke width (CSS px) of an edge carrying this gradient."""
-        return round(MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * self.position(value), 2)
+        return self.flow.width(value)
 
     def legend(self, fmt: Callable[[float], str]) -> dict[str, str]:
-        """The colours and words the page's legend shows for this scale."""
+        """The words the page's legend shows for this scale (its colours are the palette's CSS variables)."""
         note = (
             f"|gradient| on a log scale from {fmt(self.lo)} (faint, thin) to {fmt(self.hi)} (deep, wide); "
             f"magnitudes below {self.floor:g} × the largest ({fmt(self.hi * self.floor)}) are drawn faintest"
         )
         if self.below_floor:
             note += f" ({self.below_floor} here)"
-        return {
-            "note": note,
-            "negative": _mix(_EDGE[-1], 1.0),
-            "negativeFaint": _mix(_EDGE[-1], 0.0),
-            "positive": _mix(_EDGE[+1], 1.0),
-            "positiveFaint": _mix(_EDGE[+1], 0.0),
-            "zero": ZERO_COLOR,
-        }
+        return {"note": note}
 
 
 def check_floor(floor: float) -> None:
     """Raise unless ``floor`` is a fraction strictly between 0 and 1."""
     if not (isinstance(floor, float | int) and not isinstance(floor, bool) and 0.0 < floor < 1.0):
         raise ValueError(f"floor must be a number between 0 and 1 (a fraction of the largest gradient), not {floor!r}")
-
-
-def _sign(value: float) -> int:
-    return 1 if value > 0.0 else -1
-
-
-def _mix(ends: tuple[tuple[int, int, int], tuple[int, int, int]], t: float) -> str:
-    (a, b) = ends
-    return "#{:02x}{:02x}{:02x}".format(*(round(x + (y - x) * t) for x, y in zip(a, b)))

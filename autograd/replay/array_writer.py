@@ -39,7 +39,7 @@ class _ArrayWriter(_Writer):
         self.taken = set(_RESERVED) | {"exp", "log", "tanh", "sin", "cos", "sqrt", "relu", "step", "sigmoid",
                                        "softmax", "logsumexp",
                                        "stack", "rowsum", "colsum", "total", "zeros", "zeros_like", "full",
-                                       "add_at", "elementwise", "finite"}
+                                       "concatenate", "add_at", "elementwise", "finite"}
         self.constants: dict[str, tuple[list[Any], tuple[int, ...]]] = {}  # name -> (numbers, shape)
         self.softmaxes: dict[str, str] = {}  # array name -> name of its row-wise softmax
         self.varying: dict[str, bool] = {}

@@ -65,6 +65,7 @@ class _Emitter:
         self.layer: dict[int, tuple[str, list[int], str | None, list[int]]] = {}  # W, where in P, b, where
         self.args: dict[int, list[Expr | float]] = {}  # a group's inputs, as its forward line reads them
         self.node_grad: dict[int, bool] = {}
+        self.scatters: list[tuple[list[int], str, str | None]] = []  # G's terms: positions, line, piece
 
     # --- names and values ------------------------------------------------------------------------
 
@@ -123,17 +124,47 @@ class _Emitter:
             return ":" if len(positions) == self.n_params else f"{first}:{first + len(positions)}"
         return self.w.constant(f"{stem}_at", positions, shape)
 
-    def scatter(self, positions: list[int], grad: str, stem: str, shape: tuple[int, ...] | None = None) -> None:
-        """``G[...] += grad``; through add_at where a param appears twice (``+=`` would add it once)."""
+    def scatter(
+        self, positions: list[int], grad: str, stem: str, shape: tuple[int, ...] | None = None, whole: bool = False
+    ) -> None:
+        """Queue ``G[...] += grad`` (through add_at where a param appears twice: ``+=`` would add it once).
+
+        ``whole``: ``grad`` is an array with one number per position (a layer's dW or db), so it can
+        be a piece of ``G = concatenate(...)`` (see :meth:`write_gradient`).
+        """
         at = self.where(positions, stem, shape)
+        ravel = ".ravel()" if shape is not None else ""
         if at == ":":
-            self.w.emit(f"G += {grad}")
+            line = f"G += {grad}"
         elif ":" in at:
-            self.w.emit(f"G[{at}] += {grad}" + (".ravel()" if shape is not None else ""))
+            line = f"G[{at}] += {grad}{ravel}"
         elif len(set(positions)) == len(positions):
-            self.w.emit(f"G[{at}] += {grad}")
+            line = f"G[{at}] += {grad}"
         else:
-            self.w.emit(f"add_at(G, {at}, {grad})")
+            line = f"add_at(G, {at}, {grad})"
+        piece = grad + ravel if whole and ":" in at and at != ":" else None
+        self.scatters.append((positions, line, piece))
+
+    def write_gradient(self) -> None:
+        """Emit G: one ``concatenate`` of the layers' dW and db when they cover every param once, else
+        zeros; then the other queued terms in their order. A piece moved first is its position's first
+        term (0 + a + b = b + a), so G's numbers are the same either way, without 2 array ops per piece."""
+        taken: set[int] = set()
+        pieces: list[tuple[int, str]] = []
+        rest: list[str] = []
+        for positions, line, piece in self.scatters:
+            if piece is not None and taken.isdisjoint(positions):
+                taken.update(positions)
+                pieces.append((positions[0], piece))
+            else:
+                rest.append(line)
+        if len(taken) == self.n_params:
+            self.w.emit(f"G = concatenate([{', '.join(code for _, code in sorted(pieces))}])")
+        else:
+            self.w.emit("G = zeros(P.shape[0])")
+            rest = [line for _, line, _ in self.scatters]
+        for line in rest:
+            self.w.emit(line)
 
     # --- the function ------------------------------------------------------------------------------
 
@@ -151,11 +182,11 @@ class _Emitter:
         self.reduce()
         w.emit("# backward: each op's own derivative rule times the gradient it receives, summed over")
         w.emit("# the samples where a number shared by every sample (a param) receives it")
-        w.emit("G = zeros(P.shape[0])")
         self.seed()
         for unit in reversed(self.lifted.units):
             if self.needs_grad.get(id(unit)) and self.terms.get(id(unit)):
                 self.backward(unit)
+        self.write_gradient()
         arrays = [self.unit_name[id(u)] for u in self.lifted.units if u.kind != "data"]
         w.emit(f"finite({', '.join(['E', 'G', *arrays])})")
         w.emit("return E, G")
@@ -265,8 +296,10 @@ class _Emitter:
             if c is not None:
                 columns.setdefault(c, []).append(t)
         # Start from zeros of the right shape when every term broadcasts, or when columns are added in
-        # place to what would otherwise be another gradient's array itself.
-        if not shaped or (columns and len(full) == 1 and full[0].isidentifier()):
+        # place to what would otherwise be another gradient's array itself. Params alone (P * P of an L2
+        # term) take a broadcast gradient as it is: each of them receives the same number.
+        only_params = unit.kind == "group" and not unit.varying and all(k in "PC" for k, _ in unit.refs)
+        if (not shaped and (columns or not only_params)) or (columns and len(full) == 1 and full[0].isidentifier()):
             full.insert(0, f"zeros_like({name})")
         self.sum_line(f"{g} = ", full)
         for c in sorted(columns):
@@ -287,7 +320,8 @@ class _Emitter:
     def send(self, x: Value, term: str, varying: bool) -> None:
         """Add ``term`` (from a consumer that varies or not) to the gradient of input ``x``."""
         if id(x) in self.param_index:
-            self.w.emit(f"G[{self.param_index[id(x)]}] += {'total(' + term + ')' if varying else term}")
+            k = self.param_index[id(x)]
+            self.scatters.append(([k], f"G[{k}] += {'total(' + term + ')' if varying else term}", None))
             return
         home = self.lifted.where.get(id(x))
         if home is None or not self.needs_grad.get(id(home[0])):
@@ -342,10 +376,10 @@ class _Emitter:
         source = unit.source[0]
         X = self.unit_name[id(source)]
         self.w.emit(f"d_{W} = {X}.T @ {g}")
-        self.scatter(W_at, f"d_{W}", W, (len(W_at) // unit.width, unit.width))
+        self.scatter(W_at, f"d_{W}", W, (len(W_at) // unit.width, unit.width), whole=True)
         if b is not None:
             self.w.emit(f"d_{b} = colsum({g})")
-            self.scatter(b_at, f"d_{b}", b)
+            self.scatter(b_at, f"d_{b}", b, whole=True)
         if self.needs_grad.get(id(source)):
             self.terms.setdefault(id(source), []).append((f"{g} @ {W}.T", None, True))
 

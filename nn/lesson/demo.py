@@ -97,14 +97,22 @@ def pictures(out_dir: str) -> list[str]:
 
     lines = ["", "== 6. Pictures ".ljust(text.WIDTH, "="), ""]
     paths = draw.write_tutorial_pictures(out_dir)
-    lines.append(f"  Wrote {len(paths)} files to {out_dir}/:")
+    lines.append(f"  Wrote {len(paths)} files to {_shown(Path(out_dir))}/:")
     lines += [f"    {p.name}" for p in paths]
     explorer = next((p for p in paths if p.suffix == ".html"), None)
     if explorer:
         lines.append("  To step through the forward and backward pass (arrow keys step, Home/End jump, space")
         lines.append("  plays; click a node for its record), open in a browser:")
-        lines.append(f"    {explorer}")
+        lines.append(f"    {_shown(explorer)}")
     return lines
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the user can type it from here: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:  # outside the working folder: the path as given
+        return str(path)
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:

@@ -98,8 +98,8 @@ def example_pictures() -> dict[str, Picture]:
 
     model, loss = _tutorial_after_backward()
     return {
-        "neuron.svg": draw_graph(
-            o, params=[w1, w2, b], fold_constants=True, title="a neuron: o = tanh(x1*w1 + x2*w2 + b)"
+        "neuron.svg": draw_graph(  # top to bottom: narrow enough for a page column (900 px)
+            o, params=[w1, w2, b], rankdir="TB", fold_constants=True, title="a neuron: o = tanh(x1*w1 + x2*w2 + b)"
         ),
         "flow.svg": draw_flow(
             y,

@@ -86,7 +86,7 @@ Matrix = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
-class Printed:
+class PrintedTable:
     """Numbers as the tutorial printed them, and where.
 
     ``values`` is a vector (index ``[a]``) or a matrix (index ``[row][col]``, laid out as the tutorial
@@ -109,24 +109,24 @@ def _rows(values: Vector) -> Matrix:
     return tuple((v, v, v) for v in values)
 
 
-PRINTED: dict[str, Printed] = {
-    "h1_in": Printed(("1.35", "1.27", "1.8"), "layer-1 Example (Input x W_ij + b)"),
-    "h1_out": Printed(("1.35", "1.27", "1.8"), "layer-1 Example (ReLU)"),
-    "h2_in": Printed(("2.73", "2.76", "4.001"), "layer-2 Example (h1_out x W_jk + b)"),
-    "h2_out": Printed(("0.938", "0.94", "0.98"), "layer-2 Example (sigmoid)"),
-    "O_in": Printed(("1.8658", "2.2292", "2.8204"), "layer-3 Example (h2_out x W_kl + b)"),
-    "O_out": Printed(("0.19858", "0.28559", "0.51583"), "layer-3 Example (softmax)"),
-    "dE/dO_out": Printed(
+PRINTED: dict[str, PrintedTable] = {
+    "h1_in": PrintedTable(("1.35", "1.27", "1.8"), "layer-1 Example (Input x W_ij + b)"),
+    "h1_out": PrintedTable(("1.35", "1.27", "1.8"), "layer-1 Example (ReLU)"),
+    "h2_in": PrintedTable(("2.73", "2.76", "4.001"), "layer-2 Example (h1_out x W_jk + b)"),
+    "h2_out": PrintedTable(("0.938", "0.94", "0.98"), "layer-2 Example (sigmoid)"),
+    "O_in": PrintedTable(("1.8658", "2.2292", "2.8204"), "layer-3 Example (h2_out x W_kl + b)"),
+    "O_out": PrintedTable(("0.19858", "0.28559", "0.51583"), "layer-3 Example (softmax)"),
+    "dE/dO_out": PrintedTable(
         ("-3.70644", "-1.4755", "-1.6886"),
         "Hidden Layer2 - Output Layer: 'In our Example The values will be' (dE_1/dO_out1 ...)",
         loss_dependent=True,
     ),
-    "dO_out/dO_in": Printed(
+    "dO_out/dO_in": PrintedTable(
         _diag(("0.15911", "0.2040", "0.3685")),
         "Hidden Layer2 - Output Layer: dO_out/dO_in, diagonal only",
     ),
-    "dO_in/dW_kl": Printed(_rows(("0.938", "0.94", "0.98")), "Hidden Layer2 - Output Layer: dO_in/dW_kl = h2_out"),
-    "dE/dW_kl": Printed(
+    "dO_in/dW_kl": PrintedTable(_rows(("0.938", "0.94", "0.98")), "Hidden Layer2 - Output Layer: dO_in/dW_kl = h2_out"),
+    "dE/dW_kl": PrintedTable(
         (
             ("-0.5531", "-0.0576", "-0.5836"),
             ("-0.554347", "-0.0577", "-0.5849"),
@@ -135,7 +135,7 @@ PRINTED: dict[str, Printed] = {
         "Hidden Layer2 - Output Layer: delta W_kl",
         loss_dependent=True,
     ),
-    "W_kl'": Printed(
+    "W_kl'": PrintedTable(
         (
             ("0.105531", "0.400576", "0.805836"),
             ("0.30055", "0.700577", "0.2005849"),
@@ -144,11 +144,13 @@ PRINTED: dict[str, Printed] = {
         "Hidden Layer2 - Output Layer: final W_kl (repeated under 'Our final weights')",
         loss_dependent=True,
     ),
-    "dh2_out/dh2_in": Printed(
+    "dh2_out/dh2_in": PrintedTable(
         ("0.058156", "0.0564", "0.0196"), "Hidden Layer1 - Hidden Layer2: sigmoid derivatives 'In our example'"
     ),
-    "dh2_in/dW_jk": Printed(_rows(("1.35", "1.27", "1.8")), "Hidden Layer1 - Hidden Layer2: dh2_in/dW_jk = h1_out"),
-    "dE/dh2_out paths": Printed(
+    "dh2_in/dW_jk": PrintedTable(
+        _rows(("1.35", "1.27", "1.8")), "Hidden Layer1 - Hidden Layer2: dh2_in/dW_jk = h1_out"
+    ),
+    "dE/dh2_out paths": PrintedTable(
         (
             ("-0.0589", "-0.2383", "-0.5931"),
             ("-0.1769", "-0.417", "-0.14828"),
@@ -157,10 +159,10 @@ PRINTED: dict[str, Printed] = {
         "Hidden Layer1 - Hidden Layer2: the three terms of each dE_total/dh2_out",
         loss_dependent=True,
     ),
-    "dE/dh2_out": Printed(
+    "dE/dh2_out": PrintedTable(
         ("-0.8903", "-0.74218", "-1.0810"), "Hidden Layer1 - Hidden Layer2: dE_total/dh2_out", loss_dependent=True
     ),
-    "dE/dW_jk": Printed(
+    "dE/dW_jk": PrintedTable(
         (
             ("-0.06989", "-0.0565", "-0.0286"),
             ("-0.06575", "-0.05316", "-0.0269"),
@@ -169,7 +171,7 @@ PRINTED: dict[str, Printed] = {
         "Hidden Layer1 - Hidden Layer2: delta W_jk",
         loss_dependent=True,
     ),
-    "W_jk'": Printed(
+    "W_jk'": PrintedTable(
         (
             ("0.2006989", "0.300565", "0.500286"),
             ("0.3006575", "0.5005316", "0.700269"),
@@ -178,17 +180,17 @@ PRINTED: dict[str, Printed] = {
         "Hidden Layer1 - Hidden Layer2: final W_jk (repeated under 'Our final weights')",
         loss_dependent=True,
     ),
-    "dh1_out/dh1_in": Printed(("1.0", "1.0", "1.0"), "Input Layer - Hidden Layer1: ReLU derivatives"),
-    "dh1_in/dW_ij": Printed(_rows(("0.1", "0.2", "0.7")), "Input Layer - Hidden Layer1: dh1_in/dW_ij = input"),
-    "dE/dh1_out paths": Printed(
+    "dh1_out/dh1_in": PrintedTable(("1.0", "1.0", "1.0"), "Input Layer - Hidden Layer1: ReLU derivatives"),
+    "dh1_in/dW_ij": PrintedTable(_rows(("0.1", "0.2", "0.7")), "Input Layer - Hidden Layer1: dh1_in/dW_ij = input"),
+    "dE/dh1_out paths": PrintedTable(
         _diag(("-0.01035", "-0.0209", "-0.0169")),
         "Input Layer - Hidden Layer1: dE_total/dh1_out, one path per neuron (k = j) only",
         loss_dependent=True,
     ),
-    "dE/dh1_out": Printed(
+    "dE/dh1_out": PrintedTable(
         ("-0.01035", "-0.0209", "-0.0169"), "Input Layer - Hidden Layer1: dE_total/dh1_out", loss_dependent=True
     ),
-    "dE/dW_ij": Printed(
+    "dE/dW_ij": PrintedTable(
         (
             ("-0.001035", "-0.00209", "-0.00169"),
             ("-0.00207", "-0.00418", "-0.00338"),
@@ -197,7 +199,7 @@ PRINTED: dict[str, Printed] = {
         "Input Layer - Hidden Layer1: delta W_ij",
         loss_dependent=True,
     ),
-    "W_ij'": Printed(
+    "W_ij'": PrintedTable(
         (
             ("0.10001035", "0.2000209", "0.3000169"),
             ("0.3000207", "0.2000418", "0.7000338"),
