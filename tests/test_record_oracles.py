@@ -1,11 +1,11 @@
-"""The explorer's record of a small graph with a hook, every field against a hand computation.
+"""The explorer's record (autograd/explorer/record.py) of small graphs, every field against a hand
+computation: steps, hooks, node rows, counts, the cap's note, names, layers and code lines.
 
-y = x * x with x = 1.2345678 and a hook on x that doubles its gradient: the sweep sends dy/dx = x
-twice (one step per input slot: before 0 then x, total x then 2x), then the hook turns 2x into
-4x. The colour scale is logarithmic over the magnitudes shown, here from 1 (the seed) to 4x (the
-hook's result), and a line's width runs from 1 to 6 px along it.
+The first graph: y = x * x with x = 1.2345678 and a hook on x that doubles its gradient: the sweep
+sends dy/dx = x twice (one step per input slot: before 0 then x, total x then 2x), then the hook
+turns 2x into 4x. The colour scale is logarithmic over the magnitudes shown, here from 1 (the seed)
+to 4x (the hook's result), and a line's width runs from 1 to 6 px along it.
 """
-
 from __future__ import annotations
 
 import math
@@ -13,6 +13,7 @@ import math
 import pytest
 
 from autograd import Value
+from autograd.colors import PALETTE
 from autograd.explorer.record import build_record
 
 X = 1.2345678
@@ -34,9 +35,8 @@ def hooked() -> tuple[Value, Value]:
 def test_each_backward_step_and_the_hook_step_carry_the_hand_computed_numbers():
     record = build_record(hooked()[1])
     seed, first, second, hook = record["steps"][1:]
-    legend = record["legend"]
     assert [s["kind"] for s in record["steps"]] == ["forward", "seed", "backward", "backward", "hook"]
-    assert seed["totalColor"] == legend["positiveFaint"] and seed["totalWidth"] == 1.0
+    assert seed["totalColor"] == PALETTE["pos-faint"] and seed["totalWidth"] == 1.0
     # the record's node list: x then y (topological order)
     common = {"kind": "backward", "consumer": 1, "consumerName": "y", "node": 0, "receiverName": "x",
               "upstream": "1", "upstreamValue": 1.0, "local": "1.234568", "localValue": X,
@@ -56,7 +56,7 @@ def test_each_backward_step_and_the_hook_step_carry_the_hand_computed_numbers():
     assert hook == {
         "kind": "hook", "node": 0, "receiverName": "x", "before": "2.469136", "beforeValue": 2 * X,
         "total": "4.938271", "totalValue": 4 * X, "totalBox": "4.938", "complete": True,
-        "fill": record["nodes"][0]["fill"], "totalColor": legend["positive"], "totalWidth": 6.0,
+        "fill": record["nodes"][0]["fill"], "totalColor": PALETTE["pos"], "totalWidth": 6.0,
     }
     assert record["nodes"][0]["grad"] == "4.938271" and record["nodes"][0]["gradValue"] == 4 * X
 
@@ -226,7 +226,7 @@ def test_a_hook_midway_changes_what_flows_on():
                      ("backward", "x", "12", "24")]
     seed = record["steps"][2]
     assert seed == {"kind": "seed", "node": 3, "total": "1", "totalBox": "1", "fill": record["nodes"][3]["fill"],
-                    "totalColor": record["legend"]["positiveFaint"], "totalWidth": 1.0}
+                    "totalColor": PALETTE["pos-faint"], "totalWidth": 1.0}
     only = build_record(Value(3.0, "v"))
     assert only["steps"][0] == {"kind": "forward", "node": 0} and only["forwardSteps"] == 1
 
