@@ -40,29 +40,16 @@ class Inheritance:
 
     def sources(self, c: Claim) -> list[str]:
         """The wrong claimed numbers this claim's number is computed from."""
+        if c.kind == "data":
+            return self._data_sources(c.node)
+        if c.kind == "local":  # a local derivative is computed from its op's inputs and output
+            own = self.data.get(c.node)
+            return list(dict.fromkeys(([own[0]] if own is not None and own[1] else []) + self._data_sources(c.node)))
         found: list[str] = []
         seen: set[Value] = set()
-        if c.kind == "data":
-            stack = list(c.node.inputs)
-            while stack:
-                u = stack.pop()
-                if u in seen:
-                    continue
-                seen.add(u)
-                if u in self.data:
-                    found += [self.data[u][0]] if self.data[u][1] else []
-                else:
-                    stack.extend(u.inputs)
-            return found
         start = c.node
-        if c.kind == "update" and start in self.grads:
+        if c.kind in ("update", "term") and start in self.grads:  # a term reads its consumer's gradient
             return [self.grads[start][0]] if self.grads[start][1] else []
-        if c.kind in ("local", "term") and c.wrt is not None:
-            start = c.node  # a term reads its consumer's gradient
-            if c.kind == "local":
-                return []
-            if start in self.grads:
-                return [self.grads[start][0]] if self.grads[start][1] else []
         stack = [start]
         while stack:
             r = stack.pop()
@@ -82,6 +69,22 @@ class Inheritance:
                 else:
                     stack.append(consumer)
         return list(dict.fromkeys(found))
+
+    def _data_sources(self, node: Value) -> list[str]:
+        """The wrong claimed values ``node``'s value is computed from, nearest first."""
+        found: list[str] = []
+        seen: set[Value] = set()
+        stack = list(node.inputs)
+        while stack:
+            u = stack.pop()
+            if u in seen:
+                continue
+            seen.add(u)
+            if u in self.data:
+                found += [self.data[u][0]] if self.data[u][1] else []
+            else:
+                stack.extend(u.inputs)
+        return found
 
 
 def entries(claims: list[Claim], search: Search, graph: Graph) -> list[Entry]:
