@@ -389,6 +389,26 @@ def test_the_gradient_is_one_concatenation_of_the_layers_dW_and_db() -> None:
     assert "G[" not in source and "zeros(P" not in source
 
 
+def test_the_gradient_is_concatenated_only_where_that_keeps_the_order_of_its_additions() -> None:
+    # Two L2 terms reach each param before its layer's dW: (a + b) + dW need not equal (dW + a) + b,
+    # so G starts from zeros and takes its terms in their order; one term commutes with dW.
+    model, _ = _model_and_loss()
+    params = model.parameters()
+
+    def l2(scale: float) -> Value:
+        return scale * autograd.sum([p * p for p in params])
+
+    X, Y = [[0.5, -0.5], [1.0, 2.0]], [1.0, -1.0]
+    for terms, start in (([1e-3], "G = concatenate("), ([1e-3, 1e-4], "G = zeros(P.shape[0])")):
+        def per_sample(x: list[Value], y: Value, terms: list[float] = terms) -> Value:
+            return hinge(model(x), [y]) + autograd.sum([l2(t) for t in terms])
+
+        step = replay.batch(per_sample, params, X, Y)
+        assert f"    {start}" in step.source
+        _, want, _, _ = engine(per_sample, params, X, Y)
+        assert step()[1].tolist() == pytest.approx(want, rel=1e-12)
+
+
 def test_a_changed_constant_and_a_branch_in_user_code_are_caught() -> None:
     w, c = Value(2.0), Value(3.0)
     step = replay.batch(lambda x: x[0] * w + c, [w], [[1.0], [-1.0]])

@@ -147,17 +147,21 @@ class _Emitter:
 
     def write_gradient(self) -> None:
         """Emit G: one ``concatenate`` of the layers' dW and db when they cover every param once, else
-        zeros; then the other queued terms in their order. A piece moved first is its position's first
-        term (0 + a + b = b + a), so G's numbers are the same either way, without 2 array ops per piece."""
+        zeros; then the other queued terms in their order. A piece is moved first only where at most
+        one term came before it (0 + a + b = b + a, while (a + b) + c need not be (c + a) + b), so G's
+        numbers are the same bits either way, without 2 array ops per piece."""
         taken: set[int] = set()
+        before: dict[int, int] = {}  # position -> terms queued for it so far
         pieces: list[tuple[int, str]] = []
         rest: list[str] = []
         for positions, line, piece in self.scatters:
-            if piece is not None and taken.isdisjoint(positions):
+            if piece is not None and taken.isdisjoint(positions) and all(before.get(k, 0) <= 1 for k in positions):
                 taken.update(positions)
                 pieces.append((positions[0], piece))
             else:
                 rest.append(line)
+            for k in positions:
+                before[k] = before.get(k, 0) + 1
         if len(taken) == self.n_params:
             self.w.emit(f"G = concatenate([{', '.join(code for _, code in sorted(pieces))}])")
         else:
