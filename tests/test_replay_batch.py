@@ -382,6 +382,14 @@ def test_sgd_reuses_only_its_own_numbers_and_refuses_an_update_past_the_floats()
     assert w.data == -1e308
 
 
+def test_sgd_takes_params_whose_sum_passes_the_largest_float() -> None:
+    # Each param is a float, their sum is not: the step is still taken. By hand: d(loss)/dw = x = 1e-300.
+    w, v = Value(1e308), Value(1e308)
+    step = replay.batch(lambda x: x[0] * w + x[0] * v, [w, v], [[1e-300]])
+    assert step.sgd(1.0) == pytest.approx(2e8, rel=1e-12)
+    assert (w.data, v.data) == (1e308 - 1e-300, 1e308 - 1e-300) and step.slow_calls == 0
+
+
 def test_the_gradient_is_one_concatenation_of_the_layers_dW_and_db() -> None:
     model, per_sample = _model_and_loss()
     source = replay.batch(per_sample, model.parameters(), [[0.5, -0.5]], [1.0]).source

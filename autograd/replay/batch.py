@@ -63,6 +63,12 @@ def _accessors(params: Sequence[Value]) -> tuple[Callable[[], list[float]], Call
     return namespace["read"], namespace["write"]
 
 
+def _all_finite(a: Any) -> bool:
+    """Whether every number of the array ``a`` (numpy or torch) is finite: its largest magnitude is
+    (a NaN propagates through max). Not its sum: finite numbers can add up past the largest float."""
+    return math.isfinite(abs(a).max())
+
+
 def batch(
     per_sample: Callable[..., Value],
     params: Iterable[Value],
@@ -302,7 +308,7 @@ class Batch:
         X, Y = self._data(X, Y)
         P, finite = self._read_params()
         try:
-            if not finite and not math.isfinite(P.sum()):  # a NaN param passes numpy's traps quietly
+            if not finite and not _all_finite(P):  # a NaN param passes numpy's traps quietly
                 raise FloatingPointError("a param is not finite")
             if self.backend == "torch":
                 loss, grads = self._function(P, X, Y)
@@ -361,7 +367,7 @@ class Batch:
         loss, grads, P = self._run(X, Y)
         grads *= lr  # in place, on this call's gradients: the same numbers as P - lr * grads
         new = P - grads
-        if not math.isfinite(new.sum()):
+        if not _all_finite(new):
             raise ValueError(f"sgd's step with lr={lr!r} takes a param beyond the largest float; no param was changed")
         numbers = new.tolist()
         self._write(numbers)
