@@ -97,14 +97,14 @@ def draw_network(
     graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
     flip = rankdir in ("TB", "BT")  # a record's top level runs across the ranks: flip it there
 
-    def value(name: str, v: Value) -> str:
-        text = f"{name} {fmt(v.data)}"
-        return f"{text} g {fmt(number(v.grad))}" if show_grad else text
-
     def value_rows(name: str, v: Value) -> list[str]:
         """A box's value and gradient on two rows: a narrow box where no edge needs a row of its own."""
         rows = [f"{name} {fmt(v.data)}"]
         return [*rows, f"g {fmt(number(v.grad))}"] if show_grad else rows
+
+    def value(name: str, v: Value) -> str:
+        """The same on one row: a neuron's row, which an edge ends at."""
+        return " ".join(value_rows(name, v))
 
     def record(fields: list[str]) -> str:
         label = " | ".join(fields)
